@@ -1,0 +1,639 @@
+"""The few strategic actors, as Mesa agents: platforms, the regulator (Ofcom), criminal justice.
+
+Each agent holds its state and applies the mechanics of its role; the *decisions* are
+delegated to a behaviour chosen in config (``sim/behaviours``), so a student can add a
+new platform strategy or regulator targeting rule without touching this file.
+Money is in pounds per year (annual figures) or pounds (flows and stocks), at UK scale:
+simulated users stand for ``uk_users`` real users of each platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from mesa import Agent
+from scipy.special import ndtr, ndtri
+
+from sim.config import PlatformConfig
+from sim.population import OFFENCES as OFFENCE_NAMES
+
+if TYPE_CHECKING:
+    from sim.model import HarmModel
+
+# Highest false-positive rate a classifier is run at (effort = 1): 1% of lawful posts.
+# Assumption anchored on Meta (2025): actions touch <1% of content, 10-20% are mistakes.
+MAX_FALSE_POSITIVE_RATE = 0.01
+# Extra d' for intimate images when hash matching is required (priority offence): assumption.
+PRIORITY_SKILL_BONUS = 1.0
+# Review capacity at effort 0.25 + e, per 1,000 members per day: assumption.
+REVIEWS_PER_1K_MEMBERS = 0.5
+
+
+def fine_cap(qwr_gbp: float, floor_gbp: float, revenue_share: float, multiplier: float) -> float:
+    """Statutory maximum penalty, OSA 2023 Sch. 13 para 4(1): max(GBP 18m, 10% of QWR).
+
+    ``multiplier`` scales both limbs (a counterfactual "higher fines" lever; 1 = the Act).
+    """
+    return multiplier * max(floor_gbp, revenue_share * qwr_gbp)
+
+
+def classifier_point(effort: np.ndarray | float, skill: float) -> tuple[Any, Any]:
+    """Recall and false-positive rate of automated detection at a moderation effort.
+
+    Binormal ROC (harmful scores ~ N(skill, 1), lawful ~ N(0, 1)); effort sets the
+    operating point: the false-positive rate grows as ``MAX_FALSE_POSITIVE_RATE *
+    effort**2``. With skill ~1.5-2 this gives view recall of a few percent at low effort
+    (WSJ 2021: 3-5% of hate views removed automatically) and ~20-45% at full effort.
+
+    Returns:
+        (recall, false_positive_rate), each in [0, 1], same shape as ``effort``.
+    """
+    e = np.clip(np.asarray(effort, dtype=float), 0.0, 1.0)
+    fpr = MAX_FALSE_POSITIVE_RATE * e**2
+    with np.errstate(divide="ignore"):
+        z = ndtri(1.0 - np.maximum(fpr, 1e-300))
+    recall = np.where(fpr > 0, ndtr(skill - z), 0.0)
+    return recall, fpr
+
+
+@dataclass
+class PlatformOutlook:
+    """Annual outcomes (GBP/year) a platform expects at candidate efforts (arrays)."""
+
+    efforts: np.ndarray
+    meets_duty: np.ndarray
+    revenue: np.ndarray
+    moderation_cost: np.ndarray
+    expected_fine: np.ndarray
+    manager_exposure: np.ndarray
+    reputation_cost: np.ndarray
+    churn_cost: np.ndarray
+    stance: float
+
+    def profit(self) -> np.ndarray:
+        """Money the UK operation is expected to make, GBP/year."""
+        return (
+            self.revenue
+            - self.moderation_cost
+            - self.expected_fine
+            - self.manager_exposure
+            - self.reputation_cost
+            - self.churn_cost
+        )
+
+
+@dataclass
+class Investigation:
+    """An open Ofcom investigation."""
+
+    platform: Platform
+    opened_day: int
+    close_day: int
+
+
+class Platform(Agent):
+    """A platform with a UK presence that chooses how hard to moderate.
+
+    State: ``effort`` in [0, 1], the detection operating point it implies, the review
+    speed and capacity, its belief ``belief_investigation`` that a breach is
+    investigated within a year, its enforcement record and whether it left the UK.
+    """
+
+    def __init__(self, model: HarmModel, name: str, index: int, cfg: PlatformConfig) -> None:
+        super().__init__(model)
+        from sim.behaviours import create
+
+        self.name = name
+        self.index = index
+        self.cfg = cfg
+        self.strategy = create(
+            "platform", cfg.strategy, f"platforms.{name}.strategy", cfg.strategy_params
+        )
+        self.effort = cfg.initial_effort
+        self.meets_duty = False
+        self.belief_investigation = 0.0
+        self.exited = False
+        self.exit_day = -1
+        self.months_in_loss = 0
+        self.restricted = False  # service restriction order in force
+        self.required_recall_floor = 0.0  # set by a confirmation decision
+        self.breach_found_day = -1
+        self.unpaid_since = -1
+        self.fines_imposed = 0.0
+        self.fines_paid = 0.0
+        self.fines_paid_today = 0.0
+        self.manager_prosecutions = 0
+        self.investigated_days: list[int] = []
+        self.scale = 1.0  # real UK users per simulated member, set by the model
+        self.initial_members = 0
+        # Rolling 30-day observations for decisions and signals.
+        self.window = RollingWindow(30)
+
+    # --- technology -------------------------------------------------------------------
+    def skill(self, deepfake: bool = False) -> float:
+        """Detection skill d' for an item type (priority offences get hash matching)."""
+        bonus = PRIORITY_SKILL_BONUS if deepfake and self.model.deepfake_priority_active else 0.0
+        return self.cfg.detection_skill + bonus
+
+    def operating_point(self) -> tuple[float, float]:
+        """Current (recall for harassment, false-positive rate)."""
+        r, f = classifier_point(self.effort, self.skill())
+        return float(r), float(f)
+
+    def review_hours(self, effort: float | np.ndarray | None = None) -> Any:
+        """Hours from a user report to a review decision (faster with effort or a duty)."""
+        e = self.effort if effort is None else effort
+        hours = self.cfg.review_hours_base * (1.5 - np.asarray(e))
+        if effort is None and self.meets_duty:
+            hours = np.minimum(hours, 0.5 * self.model.takedown_duty_hours)
+        return hours
+
+    def review_capacity(self, members: float) -> float:
+        """Reports a day the platform can review (simulated scale)."""
+        if self.meets_duty:
+            return np.inf
+        return REVIEWS_PER_1K_MEMBERS * members / 1000.0 * (0.25 + self.effort)
+
+    def moderation_cost(self, effort: Any, meets_duty: Any) -> Any:
+        """Annual moderation spend at an effort, GBP/year (convex in effort; assumption).
+
+        Meeting a takedown duty adds reviewer capacity in proportion to how much faster
+        than its own pace the platform must go.
+        """
+        cfg = self.cfg
+        e = np.asarray(effort, dtype=float)
+        base = cfg.moderation_cost_per_user_gbp * cfg.uk_users * e**2
+        duty = self.model.takedown_duty_hours
+        if duty <= 0:
+            return base
+        speedup = np.maximum(0.0, cfg.review_hours_base * (1.5 - e) / (0.5 * duty) - 1.0)
+        return base + np.where(
+            meets_duty, cfg.moderation_cost_per_user_gbp * cfg.uk_users * 0.25 * speedup, 0.0
+        )
+
+    @property
+    def cap_gbp(self) -> float:
+        """Statutory maximum penalty for this platform under the scenario, GBP."""
+        return self.model.fine_cap_for(self)
+
+    # --- decisions --------------------------------------------------------------------
+    def outlook(self, efforts: np.ndarray) -> PlatformOutlook:
+        """Expected annual outcomes at each candidate effort, with and without meeting a duty."""
+        m = self.model
+        cfg = self.cfg
+        duty = m.takedown_duty_hours
+        duty_options = [False, True] if duty > 0 else [False]
+        e = np.concatenate([efforts for _ in duty_options])
+        meets = np.concatenate([np.full(len(efforts), d) for d in duty_options])
+        recall, fpr = classifier_point(e, self.skill())
+        obs = self.window
+        harm_share = obs.ratio("harmful_views", "total_views")
+        uk_active = cfg.uk_users * self.active_share()
+        engagement = (
+            1.0
+            - m.cfg.content.engagement_loss_per_removed_share * fpr
+            + m.cfg.content.harmful_engagement_premium * harm_share * (1.0 - recall)
+        )
+        revenue = cfg.arpu_gbp * uk_active * engagement * (0.5 if self.restricted else 1.0)
+        moderation_cost = self.moderation_cost(e, meets)
+        p_breach = (
+            m.regulator.breach_probability(self, e, recall, meets) if m.regulation_active else 0 * e
+        )
+        q = self.belief_investigation if m.regulation_active else 0.0
+        fine = m.regulator.expected_penalty(self, recall)
+        expected_fine = q * p_breach * fine
+        manager = (
+            q * p_breach * m.manager_liability_share() * m.cfg.scenario.senior_manager_cost_gbp
+        )
+        # Harmful views a year at this effort, relative to what is seen now.
+        annual_harmful = obs.rate("harmful_views") * 365 * self.scale
+        current_recall, current_fpr = classifier_point(self.effort, self.skill())
+        keep = (1.0 - recall) / max(1.0 - float(current_recall), 1e-9)
+        reputation = cfg.reputation_cost_per_harmful_view_gbp * annual_harmful * keep
+        # Users lost to harm fall with recall; users lost to wrongful removals rise with the
+        # false-positive rate (Liu et al. 2022); each costs its lifetime revenue.
+        floor = 1e-5  # wrongful removals from mistaken reviews happen even at zero effort
+        wrongful_scale = (fpr + floor) / (float(current_fpr) + floor)
+        lost_users = (
+            365
+            * self.scale
+            * (obs.rate("left_harm") * keep + obs.rate("left_wrongful") * wrongful_scale)
+        )
+        churn = lost_users * cfg.arpu_gbp * cfg.customer_lifetime_years
+        return PlatformOutlook(
+            efforts=e,
+            meets_duty=meets,
+            revenue=revenue,
+            moderation_cost=moderation_cost * (1.0 + 2.0 * cfg.stance),
+            expected_fine=expected_fine,
+            manager_exposure=manager,
+            reputation_cost=reputation * (1.0 - cfg.stance),
+            churn_cost=churn,
+            stance=cfg.stance,
+        )
+
+    def active_share(self) -> float:
+        """Share of the platform's initial members still on it."""
+        if self.initial_members == 0:
+            return 0.0
+        return self.model.members_count(self.index) / self.initial_members
+
+    def review(self) -> None:
+        """Monthly: update beliefs from enforcement seen, choose effort, consider exiting."""
+        if self.exited:
+            return
+        self.update_beliefs()
+        effort, meets = self.strategy.choose(self)
+        if not self.cfg.refuses_decisions:
+            # A confirmation decision binds: comply with the required detection.
+            effort = max(effort, self.required_recall_floor_effort())
+        self.effort = float(np.clip(effort, 0.0, 1.0))
+        self.meets_duty = bool(meets) and self.model.takedown_duty_hours > 0
+        self.consider_exit()
+
+    def required_recall_floor_effort(self) -> float:
+        """Lowest effort that meets a confirmation decision's required recall (0 if none)."""
+        if self.required_recall_floor <= 0:
+            return 0.0
+        grid = np.linspace(0, 1, 101)
+        recall, _ = classifier_point(grid, self.skill())
+        ok = np.flatnonzero(recall >= self.required_recall_floor)
+        return float(grid[ok[0]]) if len(ok) else 1.0
+
+    def update_beliefs(self) -> None:
+        """Learn the chance of investigation from own and others' enforcement (last year)."""
+        m = self.model
+        if not m.regulation_active:
+            self.belief_investigation = 0.0
+            return
+        if self.belief_investigation == 0.0:
+            self.belief_investigation = m.cfg.regulator.prior_detection_belief
+        day = m.day
+        own = any(day - d <= 365 for d in self.investigated_days)
+        others = [p for p in m.platform_list if p is not self and not p.exited]
+        share_others = (
+            np.mean([any(day - d <= 365 for d in p.investigated_days) for p in others])
+            if others
+            else 0.0
+        )
+        signal = 0.5 * float(own) + 0.5 * float(share_others)
+        self.belief_investigation += 0.2 * (signal - self.belief_investigation)
+
+    def consider_exit(self) -> None:
+        """Geoblock the UK after ``exit_patience_months`` of expected losses."""
+        out = self.outlook(np.array([self.effort]))
+        profit = float(out.profit()[0])
+        self.months_in_loss = self.months_in_loss + 1 if profit < 0 else 0
+        if self.months_in_loss >= self.cfg.exit_patience_months:
+            self.model.platform_exit(self, reason="compliance costs exceed the UK market's value")
+
+
+class RollingWindow:
+    """Daily observations kept for the last ``days`` days (sums and rates)."""
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+        self._rows: list[dict[str, float]] = []
+
+    def push(self, **values: float) -> None:
+        """Add today's observations."""
+        self._rows.append(values)
+        if len(self._rows) > self.days:
+            self._rows.pop(0)
+
+    def total(self, key: str) -> float:
+        """Sum over the window."""
+        return float(sum(r.get(key, 0.0) for r in self._rows))
+
+    def rate(self, key: str) -> float:
+        """Mean per day over the window."""
+        return self.total(key) / max(1, len(self._rows))
+
+    def ratio(self, num: str, den: str) -> float:
+        """Ratio of window sums (0 if the denominator is 0)."""
+        d = self.total(den)
+        return self.total(num) / d if d > 0 else 0.0
+
+
+class Regulator(Agent):
+    """Ofcom: monitors noisy signals, investigates within a budget, decides and sanctions.
+
+    Monthly it scores platforms on noisy risk signals and opens investigations while it
+    has free slots (``regulator.investigation_slots`` x the scenario's capacity
+    multiplier); each takes ~``investigation_days_mean`` days and ends with a decision
+    made under uncertainty. A breach brings a fine under the statutory cap, a deadline
+    to comply, daily penalties while non-compliant (counted with the fine against the
+    cap, Sch. 13 para 4(7)), business disruption orders if fines go unpaid, and, where
+    the scenario provides it, prosecution of senior managers.
+    """
+
+    def __init__(self, model: HarmModel) -> None:
+        super().__init__(model)
+        from sim.behaviours import create
+
+        cfg = model.cfg.regulator
+        self.cfg = cfg
+        self.targeting = create(
+            "targeting", cfg.targeting, "regulator.targeting", cfg.targeting_params
+        )
+        self.open: list[Investigation] = []
+        self.decisions: list[dict[str, Any]] = []
+        self.cost_today = 0.0
+        self.fines_today = 0.0
+        self.investigations_opened = 0
+
+    @property
+    def slots(self) -> int:
+        """Concurrent investigations the budget allows under the scenario."""
+        return round(
+            self.cfg.investigation_slots * self.model.cfg.scenario.regulator_capacity_multiplier
+        )
+
+    # --- the rules platforms anticipate -----------------------------------------------
+    def breach_probability(
+        self, platform: Platform, effort: Any, recall: Any, meets_duty: Any
+    ) -> Any:
+        """Probability an investigation finds a breach at an effort, recall and duty choice.
+
+        Ofcom's judgement is modelled as a noisy comparison of proactive detection with
+        the codes' expectation (``required_recall``) and, under a takedown duty, of review
+        time with the deadline (assumption: probit with ``decision_noise``).
+        """
+        required = self.cfg.required_recall
+        if self.model.deepfake_priority_active:
+            required = required * 1.25
+        p_recall = ndtr((required - np.asarray(recall)) / self.cfg.decision_noise)
+        duty = self.model.takedown_duty_hours
+        if duty <= 0:
+            return p_recall
+        # Share of reviews slower than the deadline at this effort's pace (log-normal times);
+        # a breach is likely once more than 10% are late (tolerance: assumption).
+        hours = platform.cfg.review_hours_base * (1.5 - np.asarray(effort))
+        late = 1.0 - ndtr(np.log(duty / hours) / max(platform.cfg.review_delay_sigma, 1e-9))
+        p_duty = np.where(meets_duty, 0.02, ndtr((late - 0.1) / 0.05))
+        return 1.0 - (1.0 - p_recall) * (1.0 - p_duty)
+
+    def penalty(self, platform: Platform, recall: Any) -> Any:
+        """Single penalty for a breach, GBP: a share of the cap rising with the shortfall."""
+        required = self.cfg.required_recall
+        gap = np.maximum(0.0, required - np.asarray(recall)) / max(required, 1e-9)
+        share = self.cfg.fine_severity * self.model.cfg.scenario.fine_severity_multiplier
+        cap = platform.cap_gbp
+        return np.minimum(cap, cap * share * (1.0 + 4.0 * gap))
+
+    def expected_penalty(self, platform: Platform, recall: Any) -> Any:
+        """Fine plus the daily penalties a platform expects if it is found in breach, GBP."""
+        single = self.penalty(platform, recall)
+        daily = (
+            single * self.cfg.daily_penalty_share_of_fine * 0.5 * self.cfg.daily_penalty_max_days
+        )
+        return np.minimum(platform.cap_gbp, single + daily)
+
+    # --- the daily and monthly process ------------------------------------------------
+    def step(self) -> None:
+        """One day of regulatory activity (nothing before the regime starts)."""
+        m = self.model
+        self.fines_today = 0.0
+        self.cost_today = 0.0
+        if not m.regulation_active:
+            return
+        scen = m.cfg.scenario
+        self.cost_today = self.cfg.budget_gbp_per_year * scen.regulator_capacity_multiplier / 365.0
+        self.close_due_investigations()
+        self.enforce_decisions()
+        if (m.day - m.cfg.policy_start_day) % self.cfg.review_interval_days == 0:
+            self.open_investigations()
+
+    def signals(self) -> dict[Platform, float]:
+        """Risk score per platform: UK reach x noisy prevalence estimate x complaints."""
+        m = self.model
+        scores = {}
+        for p in m.platform_list:
+            if p.exited or any(inv.platform is p for inv in self.open):
+                continue
+            true_prev = p.window.ratio("harmful_views", "total_views")
+            survey = true_prev * np.exp(m.streams["regulator"].normal(0, self.cfg.monitoring_noise))
+            transparency = true_prev * (1.0 - 0.5 * p.cfg.stance)  # self-reports understate
+            complaints = p.window.total("unresolved_reports") * p.scale
+            scores[p] = (
+                p.cfg.uk_users
+                * p.active_share()
+                * (0.5 * survey + 0.5 * transparency)
+                * (1.0 + np.log1p(complaints) / 10.0)
+            )
+        return scores
+
+    def open_investigations(self) -> None:
+        """Use free slots on the platforms the targeting rule picks."""
+        free = self.slots - len(self.open)
+        if free <= 0:
+            return
+        scores = self.signals()
+        chosen = self.targeting.select(scores, free, self.model.streams["regulator"])
+        for p in chosen[:free]:
+            days = max(
+                1,
+                round(
+                    self.model.streams["regulator"].gamma(
+                        4.0, self.cfg.investigation_days_mean / 4.0
+                    )
+                ),
+            )
+            inv = Investigation(
+                platform=p, opened_day=self.model.day, close_day=self.model.day + days
+            )
+            self.open.append(inv)
+            p.investigated_days.append(self.model.day)
+            self.investigations_opened += 1
+            self.model.log_event(
+                "investigation_opened", platform=p.name, detail=f"due day {inv.close_day}"
+            )
+
+    def close_due_investigations(self) -> None:
+        """Reach decisions on investigations that have run their course."""
+        m = self.model
+        rng = m.streams["regulator"]
+        due = [inv for inv in self.open if inv.close_day <= m.day]
+        self.open = [inv for inv in self.open if inv.close_day > m.day]
+        for inv in due:
+            p = inv.platform
+            if p.exited:
+                m.log_event("investigation_closed", platform=p.name, detail="platform left the UK")
+                continue
+            recall, _ = p.operating_point()
+            p_breach = float(self.breach_probability(p, p.effort, recall, p.meets_duty))
+            if rng.random() >= p_breach:
+                m.log_event("investigation_closed", platform=p.name, detail="no breach found")
+                continue
+            cap = p.cap_gbp
+            fine = float(self.penalty(p, recall))
+            decision = {
+                "platform": p,
+                "day": m.day,
+                "cap": cap,
+                "used": fine,
+                "daily": fine * self.cfg.daily_penalty_share_of_fine,
+                "daily_days": 0,
+                "deadline": m.day + self.cfg.compliance_grace_days,
+                "required_recall": self.cfg.required_recall,
+                "manager_charged": False,
+                # Current law reaches managers only for children's-safety (and information)
+                # failures: treat the breach as one with the share of victims who are children.
+                "child_safety": bool(rng.random() < m.child_victim_share()),
+            }
+            self.decisions.append(decision)
+            p.breach_found_day = m.day
+            p.required_recall_floor = self.cfg.required_recall
+            self.impose(p, fine, cap, "fine", "confirmation decision: illegal-content duties")
+
+    def impose(self, p: Platform, amount: float, cap: float, kind: str, detail: str) -> None:
+        """Record a penalty and its payment (or refusal to pay)."""
+        m = self.model
+        p.fines_imposed += amount
+        self.fines_today += amount
+        m.log_event(kind, platform=p.name, amount_gbp=amount, cap_gbp=cap, detail=detail)
+        if p.cfg.pays_fines:
+            p.fines_paid += amount
+            p.fines_paid_today += amount
+            m.log_event("fine_paid", platform=p.name, amount_gbp=amount, cap_gbp=cap)
+        elif p.unpaid_since < 0:
+            p.unpaid_since = m.day
+            m.log_event("fine_unpaid", platform=p.name, amount_gbp=amount, cap_gbp=cap)
+
+    def enforce_decisions(self) -> None:
+        """Daily penalties after the deadline, manager prosecutions, disruption orders."""
+        m = self.model
+        scen = m.cfg.scenario
+        for d in self.decisions:
+            p: Platform = d["platform"]
+            if p.exited:
+                continue
+            recall, _ = p.operating_point()
+            compliant = recall >= d["required_recall"] - 1e-9
+            if m.day >= d["deadline"] and not compliant:
+                if d["daily_days"] < self.cfg.daily_penalty_max_days and d["used"] < d["cap"]:
+                    amount = min(d["daily"], d["cap"] - d["used"])
+                    d["used"] += amount
+                    d["daily_days"] += 1
+                    self.impose(p, amount, d["cap"], "daily_penalty", "continuing non-compliance")
+                covered = scen.senior_manager_liability == "illegal_content" or (
+                    scen.senior_manager_liability == "information_and_child_safety"
+                    and d["child_safety"]
+                )
+                if covered and not d["manager_charged"]:
+                    d["manager_charged"] = True
+                    p.manager_prosecutions += 1
+                    m.log_event(
+                        "senior_manager_prosecution",
+                        platform=p.name,
+                        detail=f"liability: {scen.senior_manager_liability}",
+                    )
+        for p in m.platform_list:
+            if p.exited or p.unpaid_since < 0:
+                continue
+            waited = m.day - p.unpaid_since
+            if not p.restricted and waited >= self.cfg.disruption_after_unpaid_days:
+                p.restricted = True
+                m.log_event(
+                    "service_restriction_order",
+                    platform=p.name,
+                    detail="penalty unpaid (OSA s.144)",
+                )
+            elif p.restricted and waited >= 2 * self.cfg.disruption_after_unpaid_days:
+                m.log_event("access_restriction_order", platform=p.name, detail="OSA s.146")
+                m.platform_exit(p, reason="access restriction order")
+
+
+class CriminalJustice(Agent):
+    """Police and courts: reports -> (capacity) -> charge -> conviction, with delays.
+
+    Cases are arrays: the abuser (index into ``model.abusers``), the offence (index into
+    ``sim.population.OFFENCES``), the stage (0 awaiting a charging decision, 1 awaiting
+    trial) and the day the next decision is due. Attrition is heavy, as in the Times FOI
+    figures (~12k arrests, ~1.1k convictions a year; domain.md 2.7).
+    """
+
+    def __init__(self, model: HarmModel) -> None:
+        super().__init__(model)
+        from sim.behaviours import create
+
+        cfg = model.cfg.justice
+        self.cfg = cfg
+        self.rule = create("justice", cfg.rule, "justice.rule", cfg.rule_params)
+        self.abuser = np.zeros(0, np.int64)
+        self.offence = np.zeros(0, np.int8)
+        self.stage = np.zeros(0, np.int8)
+        self.due = np.zeros(0, np.int64)
+        self._intake_abuser: list[np.ndarray] = []
+        self._intake_offence: list[np.ndarray] = []
+        self.reports_today = 0
+        self.charged_today: tuple[np.ndarray, np.ndarray] = (
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int8),
+        )
+        self.convicted_today: tuple[np.ndarray, np.ndarray] = (
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int8),
+        )
+
+    def report(self, abuser_idx: np.ndarray, offence: np.ndarray) -> None:
+        """Victims' reports to the police today."""
+        if len(abuser_idx):
+            self._intake_abuser.append(np.asarray(abuser_idx, np.int64))
+            self._intake_offence.append(np.asarray(offence, np.int8))
+
+    def capacity_today(self) -> int:
+        """Cases the police can take on today (stochastic rounding keeps the mean exact)."""
+        rng = self.model.streams["justice"]
+        mean = self.cfg.capacity_cases_per_100k_users_per_day * self.model.users.n / 1e5
+        return int(np.floor(mean + rng.random()))
+
+    def step(self) -> None:
+        """Triage today's reports, then make the charging and trial decisions that are due."""
+        m = self.model
+        rng = m.streams["justice"]
+        day = m.day
+        if self._intake_abuser:
+            ab = np.concatenate(self._intake_abuser)
+            off = np.concatenate(self._intake_offence)
+        else:
+            ab, off = np.zeros(0, np.int64), np.zeros(0, np.int8)
+        self._intake_abuser, self._intake_offence = [], []
+        self.reports_today = len(ab)
+        taken = self.rule.triage(off, self.capacity_today(), rng)
+        ab, off = ab[taken], off[taken]
+        due = day + 1 + rng.exponential(self.cfg.days_to_charge_mean, len(ab)).astype(np.int64)
+        self.abuser = np.concatenate([self.abuser, ab])
+        self.offence = np.concatenate([self.offence, off])
+        self.stage = np.concatenate([self.stage, np.zeros(len(ab), np.int8)])
+        self.due = np.concatenate([self.due, due])
+
+        now = self.due <= day
+        charge_now = now & (self.stage == 0)
+        trial_now = now & (self.stage == 1)
+        # Charging decisions.
+        idx = np.flatnonzero(charge_now)
+        p_charge = self.rule.charge_probability(self.offence[idx], self.cfg, m.cfg.scenario)
+        charged = rng.random(len(idx)) < p_charge
+        ch = idx[charged]
+        self.stage[ch] = 1
+        self.due[ch] = (
+            day + 1 + rng.exponential(self.cfg.days_to_conviction_mean, len(ch)).astype(np.int64)
+        )
+        self.charged_today = (self.abuser[ch], self.offence[ch])
+        # Trials.
+        tr = np.flatnonzero(trial_now)
+        convicted = tr[rng.random(len(tr)) < self.cfg.conviction_prob]
+        self.convicted_today = (self.abuser[convicted], self.offence[convicted])
+        finished = np.zeros(len(self.abuser), bool)
+        finished[idx[~charged]] = True
+        finished[tr] = True
+        keep = ~finished
+        self.abuser, self.offence = self.abuser[keep], self.offence[keep]
+        self.stage, self.due = self.stage[keep], self.due[keep]
+        for a, o in zip(*self.charged_today, strict=True):
+            m.log_event("charge", offence=OFFENCE_NAMES[o], detail=f"user {m.abusers.ids[a]}")
+        for a, o in zip(*self.convicted_today, strict=True):
+            m.log_event("conviction", offence=OFFENCE_NAMES[o], detail=f"user {m.abusers.ids[a]}")

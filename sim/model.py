@@ -1,0 +1,1014 @@
+"""The model: users, abusers, platforms, Ofcom and criminal justice on a social network.
+
+One step is one day. ``HarmModel.step`` is the schedule of ``docs/ODD.md`` section 3,
+one line per process, in a fixed order. The crowd (users, abusers, harmful items) is
+held in arrays and updated without Python loops over users or items; platforms, the
+regulator and the justice system are Mesa agents.
+
+Randomness: one ``SeedSequence(root_seed, spawn_key=(seed,))`` per replicate, spawned
+into one independent stream per process (network, population, abusers, content,
+moderation, regulator, justice). Scenarios that share a replicate index therefore share
+their random numbers process by process (common random numbers), which keeps scenario
+comparisons paired.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mesa import Model
+
+from sim import network as netmod
+from sim.agents import CriminalJustice, Platform, Regulator, classifier_point, fine_cap
+from sim.behaviours import create
+from sim.config import SimConfig, to_simconfig, validate
+from sim.content import (
+    DEEPFAKE,
+    EXPIRED,
+    HARASSMENT,
+    LIVE,
+    REMOVED,
+    HarmfulItems,
+    Shares,
+    attention_fraction,
+)
+from sim.population import (
+    DEEPFAKE_CREATION,
+    DEEPFAKE_SHARING,
+    HARASSMENT_OFFENCE,
+    MAN,
+    OTHER,
+    WOMAN,
+    Users,
+    draw_abusers,
+    draw_demographics,
+)
+
+STREAMS = (
+    "network",
+    "population",
+    "abusers",
+    "content",
+    "moderation",
+    "regulator",
+    "justice",
+    "mesa",
+)
+HOURS = 24.0
+# Hours from an item being posted to its target reporting it (mean of an exponential): assumption.
+TARGET_REPORT_DELAY_H = 3.0
+# Share of convicted abusers given immediate custody: 137 of ~1,160 prosecutions in 2024 (domain.md 2.7).
+CUSTODY_SHARE = 0.12
+# Child targets are weighted this much relative to adults for intimate-image abuse: assumption.
+CHILD_WEIGHT_DEEPFAKE = 0.5
+
+
+def default_cache_dir() -> Path:
+    """Where built networks are cached: ``$OHSIM_CACHE/networks`` or ``~/.cache/ohsim/networks``."""
+    root = os.environ.get("OHSIM_CACHE") or str(Path.home() / ".cache" / "ohsim")
+    return Path(root) / "networks"
+
+
+class HarmModel(Model):
+    """Agent-based model of online harm and its regulation.
+
+    Args:
+        config: a ``SimConfig``, a Hydra/OmegaConf config, a dict of values merged over
+            the schema, or None for the project's default configuration (``configs/``).
+
+    After ``run_for(days)`` the outputs are ``timeseries()``, ``events()`` and
+    ``summary()``.
+    """
+
+    def __init__(self, config: SimConfig | Any = None) -> None:
+        cfg = validate(to_simconfig(config))
+        root = np.random.SeedSequence(cfg.root_seed, spawn_key=(cfg.seed,))
+        children = root.spawn(len(STREAMS))
+        super().__init__(rng=children[STREAMS.index("mesa")])
+        self.cfg = cfg
+        self.streams = {
+            name: np.random.default_rng(ss) for name, ss in zip(STREAMS, children, strict=True)
+        }
+        self.day = -1
+        self.policy_active = False
+        self.deepfake_creation_active = False
+
+        # --- population and network -------------------------------------------------
+        pop = cfg.population
+        gender, child, activity = draw_demographics(pop, self.streams["population"])
+        net = cfg.network
+        cache = None
+        if net.cache:
+            cache = Path(cfg.network_cache_dir) if cfg.network_cache_dir else default_cache_dir()
+        self.adj = netmod.build_network(
+            net.kind,
+            pop.n_users,
+            net.mean_degree,
+            gender,
+            int(self.streams["network"].integers(2**62)),
+            power_law_exponent=net.power_law_exponent,
+            rewire_prob=net.rewire_prob,
+            homophily=net.homophily,
+            path=net.path or None,
+            engine=net.engine,
+            cache_dir=cache,
+        )
+        n = pop.n_users
+        degree = np.diff(self.adj.indptr).astype(np.int64)
+        self.platform_names = list(cfg.platforms)
+        n_plat = len(self.platform_names)
+        member = np.zeros((n, n_plat), bool)
+        self.abusers = draw_abusers(cfg.abusers, n, self.adj, self.streams["abusers"])
+        is_abuser = np.zeros(n, bool)
+        is_abuser[self.abusers.ids] = True
+        self._abuser_index = np.full(n, -1, np.int64)
+        self._abuser_index[self.abusers.ids] = np.arange(self.abusers.n)
+        prng = self.streams["population"]
+        for j, pc in enumerate(cfg.platforms.values()):
+            u = prng.random(n)
+            member[:, j] = u < pc.reach
+            if pc.abuser_reach >= 0:
+                member[is_abuser, j] = u[is_abuser] < pc.abuser_reach
+        self.users = Users(
+            gender=gender,
+            child=child,
+            activity=activity,
+            member=member,
+            harm=np.zeros(n),
+            victim=np.zeros(n, bool),
+            first_harm_day=np.full(n, -1, np.int32),
+            self_censoring=np.zeros(n, bool),
+            left_any=np.zeros(n, bool),
+            is_abuser=is_abuser,
+            degree=degree,
+        )
+        self.fringe_index = next(
+            (j for j, pc in enumerate(cfg.platforms.values()) if pc.fringe), -1
+        )
+        self._refresh_audiences()
+        self._target_weights()
+
+        # --- actors ------------------------------------------------------------------
+        self.platform_list: list[Platform] = []
+        for j, (name, pc) in enumerate(cfg.platforms.items()):
+            p = Platform(self, name, j, pc)
+            p.initial_members = int(member[:, j].sum())
+            p.scale = pc.uk_users / max(1, p.initial_members)
+            self.platform_list.append(p)
+        self.regulator = Regulator(self)
+        self.justice = CriminalJustice(self)
+        self.abuser_rule = create(
+            "abuser", cfg.abusers.rule, "abusers.rule", cfg.abusers.rule_params
+        )
+
+        # --- content and records -----------------------------------------------------
+        self.items = HarmfulItems(capacity=4096)
+        self.shares = Shares(capacity=8192)
+        self._events: list[dict[str, Any]] = []
+        self._rows: list[dict[str, float]] = []
+        self._acts = np.zeros((self.abusers.n, 3))
+        self._removal_log: list[tuple[np.ndarray, np.ndarray]] = []
+        self.deepfakes_created_today = 0
+        self.deepfake_reshares = 0
+        self.fringe_joins = 0
+        self._dismissed = np.zeros(n_plat)
+        self._suspended = np.zeros((self.abusers.n, n_plat), bool)
+        self._suspended_today = 0
+        self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
+        self._victims_today: list[np.ndarray] = []
+        self._n_victims = 0
+        self._n_child_victims = 0
+
+    # ------------------------------------------------------------------ policy switches
+    @property
+    def regulation_active(self) -> bool:
+        """Ofcom enforces the Act (from the policy start, unless the scenario has none)."""
+        return self.policy_active and self.cfg.scenario.regulation
+
+    @property
+    def deepfake_priority_active(self) -> bool:
+        """Intimate-image abuse is a priority offence: platforms must detect it proactively."""
+        return self.policy_active and self.cfg.scenario.deepfake_priority_offence
+
+    @property
+    def takedown_duty_hours(self) -> float:
+        """Statutory takedown deadline in hours (0 = none)."""
+        return self.cfg.scenario.takedown_duty_hours if self.regulation_active else 0.0
+
+    def offence_active(self) -> np.ndarray:
+        """Which of the offences (population.OFFENCES) exist today."""
+        scen = self.cfg.scenario
+        return np.array([True, scen.deepfake_sharing_offence, self.deepfake_creation_active])
+
+    def fine_cap_for(self, platform: Platform) -> float:
+        """Statutory cap for a platform under the scenario's cap multiplier, GBP."""
+        r = self.cfg.regulator
+        return fine_cap(
+            platform.cfg.qualifying_worldwide_revenue_gbp,
+            r.fine_floor_gbp,
+            r.fine_revenue_share,
+            self.cfg.scenario.fine_cap_multiplier,
+        )
+
+    def manager_liability_share(self) -> float:
+        """Share of breaches for which senior managers can be prosecuted under the scenario."""
+        scope = self.cfg.scenario.senior_manager_liability
+        if scope == "illegal_content":
+            return 0.5  # prosecution follows some, not all, breaches: assumption
+        if scope == "information_and_child_safety":
+            return 0.5 * self.child_victim_share()
+        return 0.0
+
+    def child_victim_share(self) -> float:
+        """Share of victims so far who are children (the population share before any)."""
+        if self._n_victims == 0:
+            return self.cfg.population.share_children
+        return self._n_child_victims / self._n_victims
+
+    def members_count(self, j: int) -> int:
+        """Current simulated members of platform ``j``."""
+        return int(self._members[j])
+
+    # ------------------------------------------------------------------ the daily step
+    def step(self) -> None:
+        """One day, in the order documented in docs/ODD.md (section 3)."""
+        self.day += 1
+        for counts in self._left_today.values():
+            counts[:] = 0.0
+        self._victims_today = []
+        self.start_policies()
+        self.review_platform_efforts()
+        acts = self.abusers_decide()
+        self.post_harmful_items(acts)
+        self.spread_harmful_items()
+        self.benign_activity()
+        self.review_reports()
+        self.end_items_and_victims_respond()
+        self.justice.step()
+        self.abusers_learn()
+        self.regulator.step()
+        self.settle_platform_accounts()
+        self.record()
+
+    # ------------------------------------------------------------------ processes
+    def start_policies(self) -> None:
+        """Switch the scenario's levers on at ``policy_start_day``."""
+        if self.day != self.cfg.policy_start_day:
+            return
+        self.policy_active = True
+        if self.cfg.scenario.deepfake_creation_offence:
+            self.deepfake_creation_active = True
+            # Announcing a new offence raises perceived certainty before any conviction.
+            ab = self.abusers
+            ab.alpha[:, DEEPFAKE_CREATION] += self.cfg.abusers.new_offence_publicity * (
+                ab.alpha0 + ab.beta0
+            )
+
+    def review_platform_efforts(self) -> None:
+        """Platforms revise effort on their own cadence (and may exit the UK)."""
+        for p in self.platform_list:
+            if self.day > 0 and self.day % p.cfg.review_interval_days == 0:
+                p.review()
+        if self.day % 30 == 0:
+            self._refresh_audiences()
+
+    def abusers_decide(self) -> dict[str, np.ndarray]:
+        """Each abuser weighs gain against perceived expected sanction (sim/behaviours/abuser.py)."""
+        ab = self.abusers
+        cfg = self.cfg.abusers
+        rng = self.streams["abusers"]
+        severity = self._severity_months()
+        sanction = ab.perceived_certainty() * (severity / 12.0) ** cfg.severity_elasticity
+        sanction = sanction * self.offence_active()
+        free = ab.incapacitated_until < self.day
+        willing = np.stack(
+            [
+                self.abuser_rule.willing(
+                    cfg.gain_mean, ab.risk_aversion, sanction[:, k], cfg.threshold, rng
+                )
+                for k in range(3)
+            ],
+            axis=1,
+        )
+        attempts = rng.poisson(ab.propensity * free)
+        deepfake_attempts = rng.binomial(attempts, cfg.deepfake_share)
+        harass = (attempts - deepfake_attempts) * willing[:, HARASSMENT_OFFENCE]
+        created = deepfake_attempts * willing[:, DEEPFAKE_CREATION]
+        shared = rng.binomial(created, cfg.deepfake_share_prob) * willing[:, DEEPFAKE_SHARING]
+        self._acts = np.stack([harass, shared, created], axis=1).astype(float)
+        self.deepfakes_created_today = int(created.sum())
+        self._willing_share = float(willing[free, HARASSMENT_OFFENCE].mean()) if free.any() else 0.0
+        unshared = created - shared
+        return {"harass": harass, "shared": shared, "unshared": unshared}
+
+    def post_harmful_items(self, acts: dict[str, np.ndarray]) -> None:
+        """Abusive acts become items: choose platform (displacement) and target; screen at upload."""
+        ab = self.abusers
+        rng = self.streams["content"]
+        self._join_fringe()
+        self._ban_evasion()
+        # Victims of deepfakes that are never shared: harmed if they find out; may report.
+        n_unshared = acts["unshared"]
+        who = np.repeat(np.arange(ab.n), n_unshared)
+        if len(who):
+            targets = self._choose_targets(ab.ids[who], DEEPFAKE, rng)
+            aware = rng.random(len(who)) < self.cfg.justice.victim_aware_prob_unshared_deepfake
+            self._harm_victims(targets[aware])
+            self._police_reports(who[aware], DEEPFAKE, shared=False)
+        kinds = np.concatenate(
+            [
+                np.full(int(acts["harass"].sum()), HARASSMENT, np.int8),
+                np.full(int(acts["shared"].sum()), DEEPFAKE, np.int8),
+            ]
+        )
+        who = np.concatenate(
+            [np.repeat(np.arange(ab.n), acts["harass"]), np.repeat(np.arange(ab.n), acts["shared"])]
+        )
+        self._new_items_today = np.zeros(0, np.int64)
+        if len(who) == 0:
+            return
+        creators = ab.ids[who]
+        plat = self._choose_platforms(creators, rng)
+        ok = plat >= 0
+        creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
+        k = len(creators)
+        if k == 0:
+            return
+        targets = np.empty(k, np.int64)
+        for kind in (HARASSMENT, DEEPFAKE):
+            sel = kinds == kind
+            if sel.any():
+                targets[sel] = self._choose_targets(creators[sel], kind, rng)
+        created_h = self.day * HOURS + rng.random(k) * HOURS
+        ids = self.items.append(
+            creator=creators,
+            target=targets,
+            kind=kinds,
+            platform=plat.astype(np.int8),
+            created_h=created_h,
+            removed_h=np.full(k, np.inf),
+            views=np.zeros(k),
+            potential_views=np.zeros(k),
+            shares=np.zeros(k, np.int64),
+            reports=np.zeros(k, np.int64),
+            state=np.full(k, LIVE, np.int8),
+            proactive=np.zeros(k, bool),
+            review_due_h=np.full(k, np.inf),
+            day=np.full(k, self.day, np.int32),
+            responded=np.zeros(k, bool),
+        )
+        self._new_items_today = ids
+        self._add_shares(ids, creators, created_h, plat)
+        self._harm_victims(targets)
+        self._police_reports(who, kinds, shared=True)
+        # Automated screening at upload: detected items come down after a short delay.
+        mrng = self.streams["moderation"]
+        recall = np.empty(k)
+        for p in self.platform_list:
+            for kind in (HARASSMENT, DEEPFAKE):
+                sel = (plat == p.index) & (kinds == kind)
+                if sel.any():
+                    recall[sel] = classifier_point(p.effort, p.skill(kind == DEEPFAKE))[0]
+        detected = mrng.random(k) < recall
+        delay = (
+            mrng.exponential(1.0, k)
+            * np.array([p.cfg.auto_delay_hours for p in self.platform_list])[plat]
+        )
+        due = created_h + delay
+        self.items.review_due_h[ids[detected]] = due[detected]
+        self.items.proactive[ids[detected]] = True
+        # Targets report what they see (EIU: 1 in 4 women report to the platform).
+        reported = (~detected) & (mrng.random(k) < self.cfg.population.report_prob_target)
+        rep_h = created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, int(reported.sum()))
+        self.items.reports[ids[reported]] += 1
+        self._queue_reviews(ids[reported], rep_h)
+
+    def spread_harmful_items(self) -> None:
+        """Live items draw views along the network and are re-shared by ordinary users."""
+        sh = self.shares
+        self._harm_views_by_platform = np.zeros(len(self.platform_list))
+        self._harmful_views_today = 0.0
+        if sh.n == 0:
+            return
+        rng = self.streams["content"]
+        items = self.items
+        start, end = self.day * HOURS, (self.day + 1) * HOURS
+        it = sh.view("item")
+        t_s = sh.view("t_h")
+        removed_h = items.removed_h[it]
+        window_end = np.minimum(end, removed_h)
+        vp = self.cfg.content.view_prob
+        half = self.cfg.content.attention_halflife_hours
+        frac = attention_fraction(t_s, start, window_end, half)
+        views = sh.view("audience") * vp * frac
+        n_items = items.n
+        items.views[:n_items] += np.bincount(it, weights=views, minlength=n_items)
+        self._harm_views_by_platform = np.bincount(
+            items.platform[it], weights=views, minlength=len(self.platform_list)
+        )
+        self._harmful_views_today = float(views.sum())
+        # Bystanders report some of what they see.
+        reports = rng.poisson(views * self.cfg.population.report_prob_per_view)
+        if reports.any():
+            rows = np.flatnonzero(reports)
+            rep_items = it[rows]
+            items.reports[:n_items] += np.bincount(
+                rep_items, weights=reports[rows], minlength=n_items
+            ).astype(np.int64)
+            rep_h = start + rng.random(len(rows)) * (window_end[rows] - start).clip(0)
+            self._queue_reviews(rep_items, rep_h)
+        # Re-shares: each view re-shares with a small probability, to a random contact.
+        n_re = rng.poisson(views * self.cfg.content.reshare_prob_per_view)
+        if n_re.any():
+            rows = np.repeat(np.arange(sh.n), n_re)
+            sharer = sh.sharer[rows]
+            new_sharer = self._random_contacts(sharer, rng)
+            new_item = it[rows]
+            plat = items.platform[new_item]
+            ok = (new_sharer >= 0) & (items.state[new_item] == LIVE)
+            ok[ok] &= self.users.member[new_sharer[ok], plat[ok]]
+            lo = np.maximum(start, t_s[rows])
+            t_new = lo + rng.random(len(rows)) * np.clip(window_end[rows] - lo, 0.0, None)
+            rows_ok = np.flatnonzero(ok & (window_end[rows] > lo))
+            if len(rows_ok):
+                items.shares[:n_items] += np.bincount(new_item[rows_ok], minlength=n_items)
+                self._add_shares(
+                    new_item[rows_ok], new_sharer[rows_ok], t_new[rows_ok], plat[rows_ok]
+                )
+                # Re-sharing an intimate image is itself an offence (s.66B): counted, not prosecuted.
+                self.deepfake_reshares += int((items.kind[new_item[rows_ok]] == DEEPFAKE).sum())
+        # Shares stop drawing views when their item is gone or their attention is spent.
+        alive = (items.state[sh.view("item")] == LIVE) & (sh.view("t_h") + 10 * half > end)
+        sh.compact(alive)
+
+    def benign_activity(self) -> None:
+        """Lawful posts and views (aggregated), automated false positives and wrongful removals."""
+        u = self.users
+        rng = self.streams["moderation"]
+        ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
+        posts = ea @ self._member_f
+        views = (ea @ self._aud) * self.cfg.content.view_prob
+        self._benign_posts = posts
+        self._benign_views = views
+        wrongful = np.zeros(len(self.platform_list))
+        self._benign_reports = np.zeros(len(self.platform_list))
+        for p in self.platform_list:
+            j = p.index
+            if p.exited:
+                continue
+            _, fpr = p.operating_point()
+            auto = rng.poisson(posts[j] * fpr)
+            reports = rng.poisson(posts[j] * self.cfg.content.benign_report_prob)
+            by_review = rng.binomial(reports, 1.0 - p.cfg.review_accuracy)
+            self._benign_reports[j] = reports
+            wrongful[j] = auto + by_review
+            if wrongful[j] > 0:
+                authors = self._sample_authors(j, int(wrongful[j]), rng)
+                pop = self.cfg.population
+                self._respond(
+                    authors,
+                    j,
+                    pop.self_censor_prob_after_wrongful_removal,
+                    pop.leave_prob_after_wrongful_removal,
+                    rng,
+                    reason="wrongful",
+                )
+        self._wrongful = wrongful
+
+    def review_reports(self) -> None:
+        """Reviews falling due today remove what reviewers judge harmful (with error)."""
+        items = self.items
+        end = (self.day + 1) * HOURS
+        live = items.live_ids()
+        due = live[items.review_due_h[live] < end]
+        self._dismissed = np.zeros(len(self.platform_list))
+        self._suspended_today = 0
+        if len(due) == 0:
+            self._removed_today = np.zeros(0, np.int64)
+            return
+        rng = self.streams["moderation"]
+        acc = np.array([p.cfg.review_accuracy for p in self.platform_list])[items.platform[due]]
+        auto = items.proactive[due]
+        # Automated detections are removed outright; human reviews err with 1 - accuracy.
+        remove = auto | (rng.random(len(due)) < acc)
+        gone = due[remove]
+        self._remove(gone, items.review_due_h[gone])
+        self._suspend_creators(gone, rng)
+        kept = due[~remove]
+        items.review_due_h[kept] = np.inf
+        # Reports that end with the item left up feed the complaints Ofcom hears about.
+        self._dismissed = np.bincount(items.platform[kept], minlength=len(self.platform_list))
+        self._removed_today = gone
+
+    def _suspend_creators(self, removed: np.ndarray, rng: np.random.Generator) -> None:
+        """Platforms suspend the accounts behind removed items, more often the harder they moderate."""
+        self._suspended_today = 0
+        if len(removed) == 0:
+            return
+        items = self.items
+        plat = items.platform[removed].astype(np.int64)
+        prob = np.array(
+            [p.effort * p.cfg.suspension_prob_at_full_effort for p in self.platform_list]
+        )[plat]
+        hit = rng.random(len(removed)) < prob
+        users, plat = items.creator[removed][hit], plat[hit]
+        ab = self._abuser_index[users]
+        ok = (ab >= 0) & self.users.member[users, plat]
+        users, plat, ab = users[ok], plat[ok], ab[ok]
+        self.users.member[users, plat] = False
+        self._suspended[ab, plat] = True
+        self._members -= np.bincount(plat, minlength=len(self.platform_list))
+        self._suspended_today = len(users)
+
+    def _ban_evasion(self) -> None:
+        """Suspended abusers come back with new accounts at a daily rate."""
+        s = self._suspended
+        if not s.any():
+            return
+        rng = self.streams["abusers"]
+        ab, plat = np.nonzero(s)
+        back = rng.random(len(ab)) < self.cfg.abusers.ban_evasion_prob_per_day
+        open_ = np.array([not p.exited for p in self.platform_list])[plat]
+        ab, plat = ab[back & open_], plat[back & open_]
+        s[ab, plat] = False
+        self.users.member[self.abusers.ids[ab], plat] = True
+        self._members += np.bincount(plat, minlength=len(self.platform_list))
+
+    def end_items_and_victims_respond(self) -> None:
+        """Items expire; targets of ended items self-censor or leave, more so the longer exposed."""
+        items = self.items
+        end = (self.day + 1) * HOURS
+        live = items.live_ids()
+        old = live[items.created_h[live] + self.cfg.content.item_lifetime_days * HOURS <= end]
+        items.state[old] = EXPIRED
+        n = items.n
+        ended = np.flatnonzero((items.state[:n] != LIVE) & ~items.responded[:n])
+        if len(ended) == 0:
+            return
+        items.responded[ended] = True
+        rng = self.streams["content"]
+        pot = np.maximum(items.potential_views[ended], 1e-9)
+        exposure = 0.5 + 0.5 * np.minimum(1.0, items.views[ended] / pot)
+        weight = np.where(items.kind[ended] == DEEPFAKE, self.cfg.content.deepfake_harm_weight, 1.0)
+        targets = items.target[ended]
+        np.add.at(self.users.harm, targets, weight * exposure)
+        pop = self.cfg.population
+        plat = items.platform[ended].astype(np.int64)
+        # Removing attacks keeps victims engaged (Jimenez-Duran 2022): responses scale with exposure.
+        self._respond(
+            targets,
+            plat,
+            pop.self_censor_prob_after_harm * exposure,
+            pop.leave_prob_after_harm * exposure,
+            rng,
+            reason="harm",
+        )
+
+    def abusers_learn(self) -> None:
+        """Perceived certainty: forget, count unsanctioned acts, learn from sanctions seen."""
+        ab = self.abusers
+        cfg = self.cfg.abusers
+        ab.forget(0.5 ** (1.0 / cfg.memory_halflife_days))
+        active = self.offence_active()
+        ab.beta += self._acts * active
+        charged_idx, charged_off = self.justice.charged_today
+        if len(charged_idx):
+            np.add.at(
+                ab.alpha, (charged_idx, charged_off.astype(np.int64)), cfg.weight_own_sanction
+            )
+        conv_idx, conv_off = self.justice.convicted_today
+        if len(conv_idx):
+            rng = self.streams["justice"]
+            custody = rng.random(len(conv_idx)) < CUSTODY_SHARE
+            # Typical custody is about half the maximum term (15 days per month): assumption.
+            term_days = (self._severity_months()[conv_off[custody]] * 15).astype(np.int64)
+            ab.incapacitated_until[conv_idx[custody]] = self.day + term_days
+            n = self.users.n
+            for k in np.unique(conv_off):
+                convicted_users = np.zeros(n)
+                np.add.at(convicted_users, ab.ids[conv_idx[conv_off == k]], 1.0)
+                seen = ab.adj @ convicted_users
+                ab.alpha[:, k] += cfg.weight_neighbour_conviction * seen
+                publicised = rng.binomial(int((conv_off == k).sum()), cfg.publicity_prob)
+                ab.alpha[:, k] += cfg.weight_publicised_conviction * publicised * 1e4 / n
+
+    def settle_platform_accounts(self) -> None:
+        """Daily revenue and moderation spend per platform, GBP at UK scale."""
+        content = self.cfg.content
+        for p in self.platform_list:
+            j = p.index
+            p.revenue_today = p.spend_today = 0.0
+            if p.exited:
+                p.window.push()
+                continue
+            posts = max(self._benign_posts[j], 1e-9)
+            total_views = self._benign_views[j] + self._harm_views_by_platform[j]
+            harm_share = self._harm_views_by_platform[j] / max(total_views, 1e-9)
+            engagement = 1.0 - content.engagement_loss_per_removed_share * self._wrongful[j] / posts
+            engagement += content.harmful_engagement_premium * harm_share
+            uk_active = p.cfg.uk_users * p.active_share()
+            p.revenue_today = p.cfg.arpu_gbp * uk_active * max(engagement, 0.0) / 365.0
+            if p.restricted:
+                p.revenue_today *= 0.5
+            p.spend_today = p.moderation_cost(p.effort, p.meets_duty) / 365.0
+            created = int((self.items.platform[self._new_items_today] == j).sum())
+            removed = int((self.items.platform[self._removed_today] == j).sum())
+            p.window.push(
+                harmful_views=self._harm_views_by_platform[j],
+                total_views=total_views,
+                created=created,
+                removed=removed,
+                unresolved_reports=float(self._dismissed[j]),
+                left_harm=float(self._left_today["harm"][j]),
+                left_wrongful=float(self._left_today["wrongful"][j]),
+                wrongful=float(self._wrongful[j]),
+            )
+
+    # ------------------------------------------------------------------ helpers
+    def _severity_months(self) -> np.ndarray:
+        """Maximum custodial term per offence (population.OFFENCES order), months."""
+        j = self.cfg.justice
+        return np.array(
+            [
+                j.severity_months_harassment,
+                j.severity_months_deepfake_sharing,
+                j.severity_months_deepfake_creation,
+            ]
+        )
+
+    def _refresh_audiences(self) -> None:
+        """Contacts of each user on each platform (recomputed monthly as users leave)."""
+        m = self.users.member.astype(np.float32)
+        self._member_f = m
+        self._aud = np.asarray(self.adj @ m, dtype=np.float32) * m
+        self._members = self.users.member.sum(axis=0)
+        ea = self.users.effective_activity(self.cfg.population.self_censor_activity_factor)
+        self._author_cum = np.cumsum(ea[:, None] * m, axis=0)
+        if hasattr(self, "platform_list"):
+            for p in self.platform_list:
+                if p.exited:
+                    self._aud[:, p.index] = 0.0
+
+    def _target_weights(self) -> None:
+        """Cumulative target-choice weights per item kind (gender bias x visibility)."""
+        u = self.users
+        cfg = self.cfg.abusers
+        vis = np.sqrt(u.degree + 1.0)
+        w_h = np.where(u.gender == WOMAN, cfg.women_weight_harassment, 1.0) * vis
+        share_w = float((u.gender == WOMAN).mean())
+        odds = cfg.women_share_deepfake / max(1e-9, 1 - cfg.women_share_deepfake)
+        odds *= (1 - share_w) / max(share_w, 1e-9)
+        w_d = (
+            np.where(u.gender == WOMAN, odds, 1.0)
+            * vis
+            * np.where(u.child, CHILD_WEIGHT_DEEPFAKE, 1.0)
+        )
+        self._gender_weight = {
+            HARASSMENT: np.where(np.arange(3) == WOMAN, cfg.women_weight_harassment, 1.0),
+            DEEPFAKE: np.where(np.arange(3) == WOMAN, odds, 1.0),
+        }
+        self._cum_weights = {HARASSMENT: np.cumsum(w_h), DEEPFAKE: np.cumsum(w_d)}
+
+    def _choose_targets(
+        self, creators: np.ndarray, kind: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Targets: a contact (accepted with the kind's gender weight) or anyone, weighted."""
+        k = len(creators)
+        cum = self._cum_weights[kind]
+        glob = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
+        glob = np.minimum(glob, self.users.n - 1)
+        local = rng.random(k) < self.cfg.abusers.local_target_prob
+        if local.any():
+            c = self._random_contacts(creators[local], rng)
+            gw = self._gender_weight[kind]
+            accept = (c >= 0) & (
+                rng.random(len(c)) < gw[self.users.gender[np.maximum(c, 0)]] / gw.max()
+            )
+            pick = np.where(accept, c, glob[local])
+            glob[local] = pick
+        same = glob == creators
+        glob[same] = (glob[same] + 1) % self.users.n
+        return glob
+
+    def _random_contacts(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One uniformly random contact per user (-1 for users without contacts)."""
+        indptr, indices = self.adj.indptr, self.adj.indices
+        lo, hi = indptr[users], indptr[users + 1]
+        deg = hi - lo
+        has = deg > 0
+        out = np.full(len(users), -1, np.int64)
+        pos = lo[has] + (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
+        out[has] = indices[pos]
+        return out
+
+    def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Where each act is posted: among the abuser's platforms, away from strict ones.
+
+        Weights ``exp(-displacement_sensitivity x removal rate)``, where the removal rate is
+        the share of harmful items each platform removed over the last 30 days, which
+        abusers observe (displacement; Horta Ribeiro et al. 2021).
+        """
+        risk = self._removal_rates()
+        beta = self.cfg.abusers.displacement_sensitivity
+        open_ = np.array([not p.exited for p in self.platform_list])
+        w = self.users.member[creators] * (np.exp(-beta * risk) * open_)[None, :]
+        tot = w.sum(axis=1)
+        cum = np.cumsum(w, axis=1)
+        r = rng.random(len(creators)) * tot
+        choice = (cum <= r[:, None]).sum(axis=1)
+        return np.where(tot > 0, np.minimum(choice, len(self.platform_list) - 1), -1)
+
+    def _removal_rates(self) -> np.ndarray:
+        return np.array([p.window.ratio("removed", "created") for p in self.platform_list])
+
+    def _join_fringe(self) -> None:
+        """Abusers who face strict moderation join the lightly moderated platform."""
+        j = self.fringe_index
+        if j < 0 or self.platform_list[j].exited:
+            return
+        rng = self.streams["abusers"]
+        risk = self._removal_rates()
+        main = np.delete(risk, j)
+        pressure = float(np.clip((main.mean() if len(main) else 0.0) - risk[j], 0.0, 1.0))
+        ids = self.abusers.ids
+        outside = ~self.users.member[ids, j]
+        join = outside & (
+            rng.random(len(ids)) < self.cfg.abusers.fringe_join_prob_per_day * pressure / 0.1
+        )
+        if join.any():
+            self.users.member[ids[join], j] = True
+            self.fringe_joins += int(join.sum())
+            self._members[j] += int(join.sum())
+
+    def _add_shares(
+        self, item: np.ndarray, sharer: np.ndarray, t_h: np.ndarray, plat: np.ndarray
+    ) -> None:
+        audience = self._aud[sharer, plat].astype(np.float64)
+        self.shares.append(item=item, sharer=sharer, t_h=t_h, audience=audience)
+        self.items.potential_views[: self.items.n] += np.bincount(
+            item, weights=audience * self.cfg.content.view_prob, minlength=self.items.n
+        )
+
+    def _queue_reviews(self, ids: np.ndarray, report_h: np.ndarray) -> None:
+        """A report puts an item in its platform's review queue (if not already queued)."""
+        if len(ids) == 0:
+            return
+        items = self.items
+        ids, first = np.unique(ids, return_index=True)
+        report_h = report_h[first]
+        fresh = (items.review_due_h[ids] == np.inf) & (items.state[ids] == LIVE)
+        ids, report_h = ids[fresh], report_h[fresh]
+        if len(ids) == 0:
+            return
+        plat = items.platform[ids]
+        delay = np.empty(len(ids))
+        rng = self.streams["moderation"]
+        duty = self.takedown_duty_hours
+        for p in self.platform_list:
+            sel = plat == p.index
+            if not sel.any():
+                continue
+            load = sel.sum() + self._benign_reports_today(p.index)
+            cap = p.review_capacity(self._members[p.index])
+            backlog_h = HOURS * max(0.0, load / max(cap, 1e-9) - 1.0) if np.isfinite(cap) else 0.0
+            # Log-normal review times around the platform's pace: a long tail of slow cases.
+            d = p.review_hours() * np.exp(
+                p.cfg.review_delay_sigma * rng.standard_normal(int(sel.sum()))
+            )
+            d = d + backlog_h
+            if p.meets_duty:
+                d = np.minimum(d, duty)
+            delay[sel] = d
+        items.review_due_h[ids] = report_h + delay
+
+    def _benign_reports_today(self, j: int) -> float:
+        reports = getattr(self, "_benign_reports", None)
+        return 0.0 if reports is None else float(reports[j])
+
+    def _remove(self, ids: np.ndarray, at_h: np.ndarray) -> None:
+        """Take items down at the given hours and un-count views after that hour today."""
+        if len(ids) == 0:
+            return
+        items = self.items
+        items.removed_h[ids] = at_h
+        items.state[ids] = REMOVED
+        sh = self.shares
+        if sh.n:
+            it = sh.view("item")
+            mask = np.isin(it, ids)
+            if mask.any():
+                end = (self.day + 1) * HOURS
+                rows = np.flatnonzero(mask)
+                frac = attention_fraction(
+                    sh.t_h[rows],
+                    items.removed_h[it[rows]],
+                    np.full(len(rows), end),
+                    self.cfg.content.attention_halflife_hours,
+                )
+                extra = sh.audience[rows] * self.cfg.content.view_prob * frac
+                items.views[: items.n] -= np.bincount(it[rows], weights=extra, minlength=items.n)
+                np.maximum(items.views[: items.n], 0.0, out=items.views[: items.n])
+                self._harm_views_by_platform -= np.bincount(
+                    items.platform[it[rows]], weights=extra, minlength=len(self.platform_list)
+                )
+                self._harmful_views_today -= float(extra.sum())
+
+    def _harm_victims(self, targets: np.ndarray) -> None:
+        """Mark first-time victims (counted by gender and age band in the time series)."""
+        u = self.users
+        new = np.unique(targets[~u.victim[targets]])
+        u.victim[new] = True
+        u.first_harm_day[new] = self.day
+        self._victims_today.append(new)
+        self._n_victims += len(new)
+        self._n_child_victims += int(u.child[new].sum())
+
+    def _police_reports(
+        self, abuser_idx: np.ndarray, kinds: np.ndarray | int, shared: bool
+    ) -> None:
+        """Victims report offences to the police (only acts that are offences today)."""
+        if len(abuser_idx) == 0:
+            return
+        rng = self.streams["justice"]
+        j = self.cfg.justice
+        kinds = np.broadcast_to(np.asarray(kinds), abuser_idx.shape)
+        active = self.offence_active()
+        offence = np.where(
+            kinds == HARASSMENT,
+            HARASSMENT_OFFENCE,
+            DEEPFAKE_SHARING if shared else DEEPFAKE_CREATION,
+        )
+        if shared:
+            # A shared deepfake is charged as sharing if that is an offence, else as creation.
+            offence = np.where(
+                (kinds == DEEPFAKE) & ~active[DEEPFAKE_SHARING], DEEPFAKE_CREATION, offence
+            )
+        p = np.where(
+            kinds == HARASSMENT, j.police_report_prob_harassment, j.police_report_prob_deepfake
+        )
+        ok = active[offence] & (rng.random(len(offence)) < p)
+        self.justice.report(abuser_idx[ok], offence[ok].astype(np.int8))
+
+    def _sample_authors(self, j: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Authors of ``k`` removed lawful posts on platform ``j`` (proportional to activity).
+
+        Uses activity weights refreshed monthly with the audiences (an approximation that
+        keeps the daily step free of O(users) cumulative sums).
+        """
+        cum = self._author_cum[:, j]
+        if cum[-1] <= 0:
+            return np.zeros(0, np.int64)
+        return np.minimum(np.searchsorted(cum, rng.random(k) * cum[-1], side="right"), len(cum) - 1)
+
+    def _respond(
+        self,
+        users: np.ndarray,
+        plat: Any,
+        p_censor: Any,
+        p_leave: Any,
+        rng: np.random.Generator,
+        reason: str,
+    ) -> None:
+        """Users self-censor and/or leave the platform where it happened (``reason``: harm or wrongful)."""
+        if len(users) == 0:
+            return
+        u = self.users
+        censor = rng.random(len(users)) < p_censor
+        u.self_censoring[users[censor]] = True
+        leave = rng.random(len(users)) < p_leave
+        plat = np.broadcast_to(np.asarray(plat), users.shape)
+        lu, lp = users[leave], plat[leave]
+        was = u.member[lu, lp]
+        lu, lp = lu[was], lp[was]
+        u.member[lu, lp] = False
+        u.left_any[lu] = True
+        left = np.bincount(lp, minlength=len(self.platform_names))
+        self._left_today[reason] += left
+        self._members -= left
+
+    # ------------------------------------------------------------------ events, records
+    def platform_exit(self, p: Platform, reason: str) -> None:
+        """The platform geoblocks the UK: its UK users lose it and its live items go dark."""
+        if p.exited:
+            return
+        p.exited = True
+        p.exit_day = self.day
+        self.users.member[:, p.index] = False
+        self._suspended[:, p.index] = False
+        live = self.items.live_ids()
+        gone = live[self.items.platform[live] == p.index]
+        self.items.state[gone] = EXPIRED
+        self._refresh_audiences()
+        self.log_event("platform_exit", platform=p.name, detail=reason)
+
+    def log_event(
+        self,
+        kind: str,
+        *,
+        platform: str = "",
+        offence: str = "",
+        amount_gbp: float = 0.0,
+        cap_gbp: float = 0.0,
+        detail: str = "",
+    ) -> None:
+        """Append one discrete event to the run's event log."""
+        self._events.append(
+            {
+                "day": self.day,
+                "kind": kind,
+                "platform": platform,
+                "offence": offence,
+                "amount_gbp": float(amount_gbp),
+                "cap_gbp": float(cap_gbp),
+                "detail": detail,
+            }
+        )
+
+    def record(self) -> None:
+        """One row of the daily time series."""
+        u = self.users
+        items = self.items
+        new = self._new_items_today
+        removed = self._removed_today
+        harm_v = max(self._harmful_views_today, 0.0)
+        total = float(self._benign_views.sum()) + harm_v
+        nv = np.concatenate(self._victims_today) if self._victims_today else np.zeros(0, np.int64)
+        g = u.gender[nv]
+        row: dict[str, float] = {
+            "day": self.day,
+            "total_views": total,
+            "harmful_views": harm_v,
+            "harmful_views_per_10k": 1e4 * harm_v / total if total > 0 else 0.0,
+            "harmful_items_created": len(new),
+            "harassment_items_created": int((items.kind[new] == HARASSMENT).sum()),
+            "deepfake_items_shared": int((items.kind[new] == DEEPFAKE).sum()),
+            "deepfakes_created": self.deepfakes_created_today,
+            "harmful_items_removed": len(removed),
+            "harmful_items_removed_proactive": int(items.proactive[removed].sum()),
+            "live_harmful_items": int((items.view("state") == LIVE).sum()),
+            "victims_new_women": int((g == WOMAN).sum()),
+            "victims_new_men": int((g == MAN).sum()),
+            "victims_new_other": int((g == OTHER).sum()),
+            "victims_new_children": int(u.child[nv].sum()),
+            "wrongful_removals": float(self._wrongful.sum()),
+            "accounts_suspended": self._suspended_today,
+            "self_censoring_users": int(u.self_censoring.sum()),
+            "users_left_any_platform": int(u.left_any.sum()),
+            "abusers_offending_share": self._willing_share,
+            "perceived_certainty_mean": float(
+                self.abusers.perceived_certainty()[:, HARASSMENT_OFFENCE].mean()
+            )
+            if self.abusers.n
+            else 0.0,
+            "fines_imposed_gbp": self.regulator.fines_today,
+            "open_investigations": len(self.regulator.open),
+            "regulator_cost_gbp": self.regulator.cost_today,
+            "police_reports": self.justice.reports_today,
+            "charges": len(self.justice.charged_today[0]),
+            "convictions": len(self.justice.convicted_today[0]),
+        }
+        plat_new = items.platform[new]
+        for p in self.platform_list:
+            j, name = p.index, p.name
+            recall, fpr = p.operating_point()
+            row[f"effort__{name}"] = 0.0 if p.exited else p.effort
+            row[f"recall__{name}"] = 0.0 if p.exited else recall
+            row[f"false_positive_rate__{name}"] = 0.0 if p.exited else fpr
+            cap = p.review_capacity(self._members[j])
+            row[f"review_capacity_per_day__{name}"] = float(cap) if np.isfinite(cap) else -1.0
+            row[f"members__{name}"] = int(self._members[j])
+            row[f"harmful_views__{name}"] = float(max(self._harm_views_by_platform[j], 0.0))
+            row[f"harmful_items_created__{name}"] = int((plat_new == j).sum())
+            row[f"moderation_spend_gbp__{name}"] = p.spend_today
+            row[f"revenue_gbp__{name}"] = p.revenue_today
+            row[f"fines_gbp__{name}"] = 0.0
+            row[f"exited__{name}"] = int(p.exited)
+        for e in self._events_today():
+            if e["kind"] in ("fine", "daily_penalty") and e["platform"]:
+                row[f"fines_gbp__{e['platform']}"] += e["amount_gbp"]
+        self._rows.append(row)
+        self._events_mark = len(self._events)
+
+    def _events_today(self) -> list[dict[str, Any]]:
+        start = getattr(self, "_events_mark", 0)
+        return self._events[start:]
+
+    # ------------------------------------------------------------------ outputs
+    def timeseries(self) -> pd.DataFrame:
+        """Daily time series, one row per day (columns: docs/outputs.md)."""
+        return pd.DataFrame(self._rows)
+
+    def events(self) -> pd.DataFrame:
+        """Event log, one row per event (columns: docs/outputs.md)."""
+        cols = ["day", "kind", "platform", "offence", "amount_gbp", "cap_gbp", "detail"]
+        return pd.DataFrame(self._events, columns=cols)
+
+    def summary(self) -> dict[str, float]:
+        """End-of-run indicators over the policy period (``day >= policy_start_day``)."""
+        from sim.indicators import summarise
+
+        return summarise(self)

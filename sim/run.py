@@ -1,0 +1,195 @@
+"""Entry point: ``python -m sim.run [overrides]`` runs one simulation (or a sweep with ``-m``).
+
+Examples::
+
+    python -m sim.run scenario=fast_takedown
+    python -m sim.run -m scenario=baseline,higher_fines seed='range(0,10)'
+    python -m sim.run +experiment=compare_scenarios      # a ready-made sweep
+
+Each job writes its run folder (docs/outputs.md). In a sweep, a job whose folder is
+already complete for the same configuration is skipped, and a job that fails records
+``error.json`` with its traceback and lets the others finish; the command then exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import SimConfig, register_configs, to_simconfig, validate
+from sim.outputs import config_hash, is_complete, now_utc, provenance, write_failure, write_run
+
+register_configs()
+
+HEADLINE = (
+    ("harmful_views_per_10k", "Harmful views per 10,000 views", "{:.2f}"),
+    ("harmful_items_created", "Harmful items created", "{:,.0f}"),
+    ("median_takedown_hours", "Median time to takedown (hours)", "{:.1f}"),
+    ("proactive_detection_share", "Share removed proactively", "{:.0%}"),
+    ("victims_women", "Victims: women", "{:,.0f}"),
+    ("victims_men", "Victims: men", "{:,.0f}"),
+    ("victims_children", "Victims: children (13-17)", "{:,.0f}"),
+    ("wrongful_removals", "Lawful posts wrongly removed", "{:,.0f}"),
+    ("self_censoring_users", "Users self-censoring", "{:,.0f}"),
+    ("moderation_spend_gbp", "Moderation spend (GBP m)", "m"),
+    ("fines_count", "Fines imposed", "{:,.0f}"),
+    ("fines_imposed_gbp", "Fines and penalties (GBP m)", "m"),
+    ("max_fine_to_cap_ratio", "Largest fine / statutory cap", "{:.4f}"),
+    ("charges", "Criminal charges", "{:,.0f}"),
+    ("convictions", "Convictions", "{:,.0f}"),
+    ("deepfakes_created", "Sexual deepfakes created", "{:,.0f}"),
+    ("fringe_abuse_share", "Share of abuse on the fringe site", "{:.0%}"),
+    ("platform_exits", "Platforms that left the UK", "{:,.0f}"),
+)
+
+
+def simulate(cfg: SimConfig, progress: bool = False) -> Any:
+    """Build and run one model for ``cfg.days`` days; returns the finished model."""
+    from sim.model import HarmModel
+
+    model = HarmModel(cfg)
+    if progress:
+        from tqdm import tqdm
+
+        for _ in tqdm(
+            range(cfg.days), desc=f"{cfg.scenario.name} seed {cfg.seed}", unit="day", leave=False
+        ):
+            model.run_for(1)
+    else:
+        model.run_for(cfg.days)
+    return model
+
+
+def summary_table(summary: dict[str, float], title: str) -> str:
+    """The one-screen table printed at the end of a run."""
+    lines = [title, "-" * len(title)]
+    for key, label, fmt in HEADLINE:
+        v = summary.get(key, float("nan"))
+        text = f"{v / 1e6:,.2f}" if fmt == "m" else fmt.format(v)
+        lines.append(f"{label:<38}{text:>16}")
+    return "\n".join(lines)
+
+
+def run_job(cfg: DictConfig) -> dict[str, float] | None:
+    """Run the simulation a Hydra job describes and write its folder."""
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
+    overrides = list(hc.overrides.task)
+    multirun = hc.mode == RunMode.MULTIRUN
+    try:
+        sim_cfg = validate(to_simconfig(cfg))
+        resolved = OmegaConf.to_container(OmegaConf.structured(sim_cfg), resolve=True)
+        chash = config_hash(resolved)
+        if multirun and is_complete(out, chash):
+            print(f"[skip] {out.name}: already complete", flush=True)
+            return json.loads((out / "summary.json").read_text())
+        started, t0 = now_utc(), time.perf_counter()
+        progress = sim_cfg.output.progress and not multirun and sys.stderr.isatty()
+        model = simulate(sim_cfg, progress=progress)
+        summary = model.summary()
+        meta = {
+            "run_id": out.name,
+            "seed": sim_cfg.seed,
+            "root_seed": sim_cfg.root_seed,
+            "scenario": sim_cfg.scenario.name,
+            "config_hash": chash,
+            "overrides": overrides,
+            "hydra_choices": dict(hc.runtime.choices),
+            "started_at": started,
+            "finished_at": now_utc(),
+            "wall_seconds": round(time.perf_counter() - t0, 3),
+            "status": "complete",
+            **provenance(),
+        }
+        write_run(
+            out,
+            resolved_config_yaml=OmegaConf.to_yaml(resolved),
+            metadata_=meta,
+            timeseries=model.timeseries(),
+            events=model.events() if sim_cfg.output.events else model.events().iloc[:0],
+            summary=summary,
+        )
+    except Exception as err:
+        write_failure(out, err, overrides)
+        if not multirun:
+            raise
+        print(f"[failed] {out.name}: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        return None
+    if sim_cfg.output.summary_table and not multirun:
+        period = f"days {sim_cfg.policy_start_day}-{sim_cfg.days - 1}"
+        title = f"{sim_cfg.scenario.name}, seed {sim_cfg.seed}: policy period ({period})"
+        print(summary_table(summary, title))
+        print(f"\nRun folder: {out}  ({meta['wall_seconds']:.1f} s)")
+    return summary
+
+
+class SweepBookkeeping(Callback):
+    """Writes the list of expected runs before a sweep and reports failures after it."""
+
+    failed: ClassVar[list[str]] = []
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Write ``expected_runs.json`` (one entry per job) into the sweep folder."""
+        runs = expected_runs(config)
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        (sweep_dir / "expected_runs.json").write_text(json.dumps(runs, indent=1) + "\n")
+        print(f"Sweep of {len(runs)} runs -> {sweep_dir}", flush=True)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Count complete and failed runs; remember failures for the exit code."""
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        runs = expected_runs(config)
+        failed = [r["run_dir"] for r in runs if (sweep_dir / r["run_dir"] / "error.json").is_file()]
+        done = sum(is_complete(sweep_dir / r["run_dir"]) for r in runs)
+        SweepBookkeeping.failed = failed
+        print(
+            f"Sweep finished: {done}/{len(runs)} runs complete, {len(failed)} failed -> {sweep_dir}"
+        )
+        for name in failed:
+            print(f"  failed: {name} (see {sweep_dir / name / 'error.json'})")
+
+
+def expected_runs(config: DictConfig) -> list[dict[str, Any]]:
+    """Expand a sweep's overrides the way Hydra's basic sweeper does, naming each job's folder."""
+    # Hydra 1.3 exposes these only as internals; pinned (<1.4) in pyproject.toml.
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = config.hydra.sweeper.get("params") or {}
+    args = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+    parser = OverridesParser.create()
+    batches = BasicSweeper.split_arguments(parser.parse_overrides(args), None)
+    dn = config.hydra.job.config.override_dirname
+    runs = []
+    for batch in batches:
+        for job in batch:
+            name = get_overrides_dirname(
+                parser.parse_overrides(job),
+                exclude_keys=list(dn.exclude_keys),
+                item_sep=dn.item_sep,
+                kv_sep=dn.kv_sep,
+            )
+            runs.append({"run_dir": name, "overrides": list(job)})
+    return runs
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+def main(cfg: DictConfig) -> dict[str, float] | None:
+    """Hydra task: one simulation run."""
+    return run_job(cfg)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(1 if SweepBookkeeping.failed else 0)
