@@ -579,12 +579,17 @@ def _check_field(key: str, value: Any, meta: dict[str, Any]) -> None:
         raise ConfigError(f"{key}={value!r} is not allowed: must be a finite number")
     lo, hi = meta.get("lo"), meta.get("hi")
     unit = f" {meta['unit']}" if meta.get("unit") else ""
-    if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
-        op = ">" if meta.get("lo_open") else ">="
-        rng = f"{op} {lo}" if hi is None else f"in {'(' if meta.get('lo_open') else '['}{lo}, {hi}]"
-        raise ConfigError(f"{key}={value!r} is not allowed: must be {rng}{unit}")
-    if hi is not None and value > hi:
-        raise ConfigError(f"{key}={value!r} is not allowed: must be <= {hi}{unit}")
+    lo_open = bool(meta.get("lo_open"))
+    too_low = lo is not None and (value < lo or (lo_open and value == lo))
+    too_high = hi is not None and value > hi
+    if too_low or too_high:
+        if lo is not None and hi is not None:
+            allowed = f"in {'(' if lo_open else '['}{lo}, {hi}]"
+        elif lo is not None:
+            allowed = f"{'>' if lo_open else '>='} {lo}"
+        else:
+            allowed = f"<= {hi}"
+        raise ConfigError(f"{key}={value!r} is not allowed: must be {allowed}{unit}")
 
 
 def _walk(prefix: str, obj: Any) -> None:

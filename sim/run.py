@@ -17,11 +17,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -132,58 +131,6 @@ def run_job(cfg: DictConfig) -> dict[str, float] | None:
     return summary
 
 
-class SweepBookkeeping(Callback):
-    """Writes the list of expected runs before a sweep and reports failures after it."""
-
-    failed: ClassVar[list[str]] = []
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Write ``expected_runs.json`` (one entry per job) into the sweep folder."""
-        runs = expected_runs(config)
-        sweep_dir = Path(str(config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        (sweep_dir / "expected_runs.json").write_text(json.dumps(runs, indent=1) + "\n")
-        print(f"Sweep of {len(runs)} runs -> {sweep_dir}", flush=True)
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Count complete and failed runs; remember failures for the exit code."""
-        sweep_dir = Path(str(config.hydra.sweep.dir))
-        runs = expected_runs(config)
-        failed = [r["run_dir"] for r in runs if (sweep_dir / r["run_dir"] / "error.json").is_file()]
-        done = sum(is_complete(sweep_dir / r["run_dir"]) for r in runs)
-        SweepBookkeeping.failed = failed
-        print(
-            f"Sweep finished: {done}/{len(runs)} runs complete, {len(failed)} failed -> {sweep_dir}"
-        )
-        for name in failed:
-            print(f"  failed: {name} (see {sweep_dir / name / 'error.json'})")
-
-
-def expected_runs(config: DictConfig) -> list[dict[str, Any]]:
-    """Expand a sweep's overrides the way Hydra's basic sweeper does, naming each job's folder."""
-    # Hydra 1.3 exposes these only as internals; pinned (<1.4) in pyproject.toml.
-    from hydra._internal.config_loader_impl import get_overrides_dirname
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    params = config.hydra.sweeper.get("params") or {}
-    args = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
-    parser = OverridesParser.create()
-    batches = BasicSweeper.split_arguments(parser.parse_overrides(args), None)
-    dn = config.hydra.job.config.override_dirname
-    runs = []
-    for batch in batches:
-        for job in batch:
-            name = get_overrides_dirname(
-                parser.parse_overrides(job),
-                exclude_keys=list(dn.exclude_keys),
-                item_sep=dn.item_sep,
-                kv_sep=dn.kv_sep,
-            )
-            runs.append({"run_dir": name, "overrides": list(job)})
-    return runs
-
-
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> dict[str, float] | None:
     """Hydra task: one simulation run."""
@@ -192,4 +139,7 @@ def main(cfg: DictConfig) -> dict[str, float] | None:
 
 if __name__ == "__main__":
     main()
+    # The callback object lives in sim.sweeps (imported by Hydra), not in __main__.
+    from sim.sweeps import SweepBookkeeping
+
     sys.exit(1 if SweepBookkeeping.failed else 0)
