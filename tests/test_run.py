@@ -38,7 +38,13 @@ def test_default_run_writes_a_complete_folder(tmp_path):
     out = tmp_path / "run"
     res = run_cli(f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
-    for name in ("config.yaml", "metadata.json", "timeseries.parquet", "events.parquet", "summary.json"):
+    for name in (
+        "config.yaml",
+        "metadata.json",
+        "timeseries.parquet",
+        "events.parquet",
+        "summary.json",
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert set(REQUIRED) <= set(summary)
@@ -57,17 +63,28 @@ def test_same_config_and_seed_identical_across_processes(tmp_path):
         res = run_cli(*SMALL, "seed=7", "scenario=fast_takedown", f"hydra.run.dir={d}")
         assert res.returncode == 0, res.stderr
     assert (a / "summary.json").read_text() == (b / "summary.json").read_text()
-    assert pd.read_parquet(a / "timeseries.parquet").equals(pd.read_parquet(b / "timeseries.parquet"))
+    assert pd.read_parquet(a / "timeseries.parquet").equals(
+        pd.read_parquet(b / "timeseries.parquet")
+    )
 
 
 @pytest.mark.parametrize(
     ("override", "needles"),
     [
         ("scenario=martial_law", ["scenario", "martial_law", "baseline"]),
-        ("scenario.fine_cap_multiplier=-2", ["scenario.fine_cap_multiplier=-2.0", "must be in [0, 100]"]),
-        ("population.report_prob_target=1.5", ["population.report_prob_target=1.5", "must be in [0, 1]"]),
+        (
+            "scenario.fine_cap_multiplier=-2",
+            ["scenario.fine_cap_multiplier=-2.0", "must be in [0, 100]"],
+        ),
+        (
+            "population.report_prob_target=1.5",
+            ["population.report_prob_target=1.5", "must be in [0, 1]"],
+        ),
         ("population.n_users=0", ["population.n_users=0", "must be in [100, 20000000]"]),
-        ("platforms.mega.strategy=evil.module.Class", ["platforms.mega.strategy", "choose one of", "expected_utility"]),
+        (
+            "platforms.mega.strategy=evil.module.Class",
+            ["platforms.mega.strategy", "choose one of", "expected_utility"],
+        ),
     ],
 )
 def test_wrong_input_fails_early_and_leaves_nothing_complete(tmp_path, override, needles):
@@ -84,7 +101,9 @@ def test_wrong_input_fails_early_and_leaves_nothing_complete(tmp_path, override,
 def test_missing_edge_list_fails_early(tmp_path):
     """A missing edge-list file is named before anything runs."""
     out = tmp_path / "run"
-    res = run_cli(*SMALL, "network=edge_list", f"network.path={tmp_path / 'none.txt'}", f"hydra.run.dir={out}")
+    res = run_cli(
+        *SMALL, "network=edge_list", f"network.path={tmp_path / 'none.txt'}", f"hydra.run.dir={out}"
+    )
     assert res.returncode != 0
     assert "network.path=" in res.stderr and "does not exist" in res.stderr
     assert not (out / "summary.json").exists()
@@ -92,7 +111,8 @@ def test_missing_edge_list_fails_early(tmp_path):
 
 def _finished(sweep: Path) -> dict[str, str]:
     return {
-        p.parent.name: json.loads(p.read_text())["finished_at"] + json.loads(p.read_text())["run_id"]
+        p.parent.name: json.loads(p.read_text())["finished_at"]
+        + json.loads(p.read_text())["run_id"]
         for p in sweep.glob("*/metadata.json")
     }
 
