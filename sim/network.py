@@ -2,38 +2,78 @@
 
 Families (``network.kind``):
 
-* ``scale_free`` - a Chung-Lu expected-degree graph with power-law weights (Chung & Lu
-  2002): the degree distribution has exponent ``power_law_exponent``.
-* ``small_world`` - Watts & Strogatz (1998): a ring lattice with each edge rewired with
-  probability ``rewire_prob``.
-* ``sbm`` - a stochastic block model by gender (Holland et al. 1983): a share
-  ``homophily`` of each user's contacts is expected to be of their own gender.
-* ``edge_list`` - a file of ``u v`` lines (0-based ids), read with numpy.
+* ``scale_free`` - an expected-degree random graph with power-law weights (Chung & Lu
+  2002): degrees follow P(k) ~ k^-gamma with gamma = ``power_law_exponent``.
+* ``small_world`` - a ring lattice with each edge rewired with probability
+  ``rewire_prob`` (Watts & Strogatz 1998).
+* ``sbm`` - a stochastic block model whose blocks are genders (Holland, Laskey &
+  Leinhardt 1983): a share ``homophily`` of edge ends stays inside a gender.
+* ``edge_list`` - a file of ``u v`` lines (0-based user ids, ``#`` comments).
 
-``engine="numpy"`` builds any size in vectorised numpy; ``engine="networkx"`` uses the
-networkx generators (Barabási-Albert, Watts-Strogatz, SBM) for small graphs, for users
-who want those exact constructions. Built graphs are cached on disk, keyed by every
-input, so a sweep builds each network once.
+``engine="numpy"`` builds any size with vectorised numpy (1,000,000 users at mean degree
+20 in a few seconds); ``engine="networkx"`` uses the networkx generators (Barabási-Albert,
+Watts-Strogatz, SBM) for small graphs, for users who want exactly those constructions.
+
+Every numpy builder works on edge *keys*: an undirected edge {u, v} with u < v is the
+int64 ``u * n + v``. Drawn edges are canonicalised, self-loops dropped, duplicates removed
+by sorting the keys, and edges lost that way are redrawn until the edge count the model
+asked for is met; the keys then become a symmetric CSR matrix in one coo -> csr pass.
+Nothing is ever held as a Python object per node or per edge.
+
+A graph depends only on its inputs and ``seed`` (numpy ``default_rng(seed)`` or, for
+networkx, ``random.Random(seed)``), so the same inputs give the same graph in any process;
+with ``cache_dir`` it is built once and then loaded from disk.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
 import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+__all__ = [
+    "ENGINES",
+    "KINDS",
+    "NETWORKX_MAX_USERS",
+    "NetworkError",
+    "build_network",
+    "degree",
+    "describe_network",
+    "network_cache_key",
+]
+
+log = logging.getLogger(__name__)
+
 KINDS = ("scale_free", "small_world", "sbm", "edge_list")
 ENGINES = ("numpy", "networkx")
-NETWORKX_MAX_NODES = 200_000
+# networkx keeps a dict per node and per edge (~0.5-1 KB per edge); beyond this size a
+# build takes minutes and gigabytes, while the numpy engine takes about a second.
+NETWORKX_MAX_USERS = 200_000
+# Bump when a builder changes, so graphs cached by older code are not reused.
+_CACHE_VERSION = 2
+# Redraw rounds for edges lost to self-loops and duplicates; a sparse graph needs 1-3.
+_MAX_REDRAW_ROUNDS = 64
+
+# (a, b) endpoint arrays of ``size`` drawn edges, for redrawing lost edges.
+Drawer = Callable[[int], tuple[np.ndarray, np.ndarray]]
 
 
 class NetworkError(ValueError):
-    """A network parameter or input file is not usable; the message names the key."""
+    """A network parameter or edge-list file is not usable; the message names the key."""
+
+
+# --- public API ----------------------------------------------------------------------------
 
 
 def build_network(
@@ -50,26 +90,43 @@ def build_network(
     engine: str = "numpy",
     cache_dir: str | os.PathLike | None = None,
 ) -> sp.csr_array:
-    """Build (or load from the cache) the contact network.
+    """Build (or load from the disk cache) the users' contact network.
 
     Args:
-        kind: one of ``KINDS``.
-        n_users: number of nodes.
-        mean_degree: target mean number of contacts.
-        gender: int8 array (n_users,), 0 woman / 1 man / 2 other (blocks of ``sbm``).
-        seed: the network's own seed.
-        power_law_exponent, rewire_prob, homophily: family parameters (see module doc).
-        path: edge-list file for ``kind="edge_list"``.
-        engine: ``"numpy"`` or ``"networkx"``.
-        cache_dir: folder for cached graphs (None: no cache).
+        kind: graph family, one of ``KINDS``: ``"scale_free"``, ``"small_world"``,
+            ``"sbm"`` or ``"edge_list"``.
+        n_users: number of users (nodes), >= 2. Node ``i`` is user ``i``.
+        mean_degree: target mean number of contacts per user (undirected degree), in
+            (0, n_users). Ignored by ``edge_list``. ``small_world`` uses
+            ``round(mean_degree)`` (at least 1); networkx ``scale_free`` uses
+            ``2 * round(mean_degree / 2)``.
+        gender: integer array of shape (n_users,), 0 = woman, 1 = man, 2 = other. Only
+            ``sbm`` uses it (its blocks are the distinct values); other kinds ignore it.
+        seed: the network's own seed, a non-negative integer. The same inputs and seed
+            give the identical graph in any process.
+        power_law_exponent: ``scale_free`` degree exponent gamma in (2, 4], P(k) ~ k^-gamma.
+        rewire_prob: ``small_world`` probability in [0, 1] that a lattice edge is rewired.
+        homophily: ``sbm`` expected share in [0, 1] of edge ends inside the user's own
+            gender block (see ``_sbm_probabilities`` for small blocks).
+        path: ``edge_list`` file: whitespace-separated ``u v`` lines of 0-based integer
+            ids below ``n_users``; ``#`` starts a comment; further columns are ignored;
+            users absent from the file have no contacts.
+        engine: ``"numpy"`` (vectorised, any size) or ``"networkx"`` (networkx generators,
+            at most ``NETWORKX_MAX_USERS`` users). ``edge_list`` always reads with numpy.
+        cache_dir: folder for built graphs, keyed by ``network_cache_key``; None disables
+            the cache. A hit is loaded instead of built; a write failure only logs a
+            warning.
 
     Returns:
-        Symmetric CSR adjacency (n_users, n_users), int8, no self-loops or duplicates.
+        Adjacency matrix as ``scipy.sparse.csr_array`` of shape (n_users, n_users), int8
+        data (all 1), symmetric, sorted indices, no self-loops and no duplicate entries;
+        row ``i`` lists user ``i``'s contacts. Degrees are ``degree(adj)``.
+
+    Raises:
+        NetworkError: an argument is out of range or the edge-list file is unusable; the
+            message names the key (``network.<name>``), the value and what is allowed.
     """
     _check_args(
-        kind, n_users, mean_degree, power_law_exponent, rewire_prob, homophily, path, engine
-    )
-    key = network_cache_key(
         kind,
         n_users,
         mean_degree,
@@ -81,25 +138,52 @@ def build_network(
         path,
         engine,
     )
-    cache_file = Path(cache_dir) / f"{key}.npz" if cache_dir is not None else None
-    if cache_file is not None and cache_file.is_file():
-        return sp.csr_array(sp.load_npz(cache_file))
-    rng = np.random.default_rng(seed)
+    n_users = int(n_users)
+    cache_file = None
+    if cache_dir is not None:
+        key = network_cache_key(
+            kind,
+            n_users,
+            mean_degree,
+            gender,
+            seed,
+            power_law_exponent=power_law_exponent,
+            rewire_prob=rewire_prob,
+            homophily=homophily,
+            path=path,
+            engine=engine,
+        )
+        cache_file = Path(cache_dir) / f"network-{key}.npz"
+        cached = _load_cached(cache_file, n_users)
+        if cached is not None:
+            log.info("network: loaded %s (n=%d) from cache %s", kind, n_users, cache_file)
+            return cached
+
+    start = time.perf_counter()
     if kind == "edge_list":
-        adj = _edge_list(path, n_users)
+        adj = _read_edge_list(str(path), n_users)
     elif engine == "networkx":
-        adj = _networkx(kind, n_users, mean_degree, gender, seed, rewire_prob, homophily)
-    elif kind == "scale_free":
-        adj = _from_pairs(*_chung_lu(n_users, mean_degree, power_law_exponent, rng), n_users)
-    elif kind == "small_world":
-        adj = _from_pairs(*_watts_strogatz(n_users, mean_degree, rewire_prob, rng), n_users)
+        adj = _build_networkx(
+            kind, n_users, float(mean_degree), gender, int(seed), rewire_prob, homophily
+        )
     else:
-        adj = _from_pairs(*_sbm(n_users, mean_degree, gender, homophily, rng), n_users)
+        rng = np.random.default_rng(int(seed))
+        if kind == "scale_free":
+            keys = _scale_free_keys(n_users, float(mean_degree), power_law_exponent, rng)
+        elif kind == "small_world":
+            keys = _small_world_keys(n_users, float(mean_degree), rewire_prob, rng)
+        else:
+            keys = _sbm_keys(n_users, float(mean_degree), gender, homophily, rng)
+        adj = _csr_from_keys(keys, n_users)
+    log.info(
+        "network: built %s with %s in %.2f s: %s",
+        kind,
+        engine,
+        time.perf_counter() - start,
+        describe_network(adj),
+    )
     if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_name(f".{cache_file.stem}.{os.getpid()}.tmp.npz")
-        sp.save_npz(tmp, sp.csr_matrix(adj), compressed=False)
-        os.replace(tmp, cache_file)
+        _save_cached(cache_file, adj)
     return adj
 
 
@@ -109,55 +193,101 @@ def network_cache_key(
     mean_degree: float,
     gender: np.ndarray,
     seed: int,
-    power_law_exponent: float,
-    rewire_prob: float,
-    homophily: float,
-    path: str | None,
-    engine: str,
+    *,
+    power_law_exponent: float = 2.5,
+    rewire_prob: float = 0.1,
+    homophily: float = 0.7,
+    path: str | None = None,
+    engine: str = "numpy",
 ) -> str:
-    """SHA-256 key of every input that determines the graph."""
-    parts: dict[str, object] = {
-        "v": 1,
-        "kind": kind,
-        "n": int(n_users),
-        "k": float(mean_degree),
-        "seed": int(seed),
-        "engine": engine,
-        "gender": hashlib.sha256(np.ascontiguousarray(gender, dtype=np.int8).tobytes()).hexdigest(),
-    }
-    if kind == "scale_free":
-        parts["gamma"] = float(power_law_exponent)
-    elif kind == "small_world":
-        parts["p"] = float(rewire_prob)
-    elif kind == "sbm":
-        parts["h"] = float(homophily)
+    """Disk-cache key: SHA-256 (hex) of every input that determines the graph.
+
+    The key covers ``kind``, ``n_users`` and a code version, plus, for generated kinds,
+    ``mean_degree``, ``seed``, ``engine`` and the family's own parameter (gamma for
+    ``scale_free``, ``rewire_prob`` for ``small_world``, ``homophily`` and the SHA-256 of
+    ``gender`` for ``sbm``), and for ``edge_list`` the file's resolved path, size and
+    ``mtime_ns``. Inputs a family ignores are left out on purpose, so that, e.g., runs
+    that differ only in ``homophily`` share one cached scale-free graph, and all seeds
+    share one parsed edge list. Arguments are as for ``build_network``.
+
+    Returns:
+        64 hex characters.
+
+    Raises:
+        NetworkError: as ``build_network`` for invalid arguments or a missing file.
+    """
+    _check_args(
+        kind,
+        n_users,
+        mean_degree,
+        gender,
+        seed,
+        power_law_exponent,
+        rewire_prob,
+        homophily,
+        path,
+        engine,
+    )
+    parts: dict[str, object] = {"version": _CACHE_VERSION, "kind": kind, "n_users": int(n_users)}
+    if kind == "edge_list":
+        file = Path(str(path)).resolve()
+        st = file.stat()
+        parts |= {"path": str(file), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     else:
-        st = Path(path).stat()  # type: ignore[arg-type]
-        parts.update(path=str(Path(path).resolve()), size=st.st_size, mtime=st.st_mtime_ns)  # type: ignore[arg-type]
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+        parts |= {"mean_degree": float(mean_degree), "seed": int(seed), "engine": engine}
+        if kind == "scale_free":
+            parts["power_law_exponent"] = float(power_law_exponent)
+        elif kind == "small_world":
+            parts["rewire_prob"] = float(rewire_prob)
+        else:
+            parts["homophily"] = float(homophily)
+            # Hash values, not the caller's dtype: int8 and int64 genders give one graph.
+            labels = np.ascontiguousarray(gender, dtype=np.int64)
+            parts["gender_sha256"] = hashlib.sha256(labels.tobytes()).hexdigest()
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def degree(adj: sp.csr_array) -> np.ndarray:
-    """Number of contacts per user, int64 (n,)."""
+def degree(adj: sp.sparray | sp.spmatrix) -> np.ndarray:
+    """Number of contacts of each user.
+
+    Args:
+        adj: adjacency matrix (n, n) as returned by ``build_network`` (any sparse format;
+            CSR is read without copying).
+
+    Returns:
+        int64 array of shape (n,).
+    """
+    if adj.format != "csr":
+        adj = sp.csr_array(adj)
     return np.diff(adj.indptr).astype(np.int64)
 
 
-def describe_network(adj: sp.csr_array) -> dict[str, float]:
-    """Size and degree statistics (for logs and benchmarks)."""
+def describe_network(adj: sp.sparray | sp.spmatrix) -> dict[str, float]:
+    """Size and degree summary, for logs and benchmarks.
+
+    Args:
+        adj: symmetric adjacency matrix (n, n) without self-loops.
+
+    Returns:
+        ``n`` (users), ``edges`` (undirected), ``mean_degree`` and ``max_degree``
+        (contacts per user) and ``isolated_share`` (share of users with no contact, 0-1).
+    """
     d = degree(adj)
+    n = int(adj.shape[0])
     return {
-        "n": int(adj.shape[0]),
-        "edges": int(adj.nnz // 2),
-        "mean_degree": float(d.mean()) if len(d) else 0.0,
-        "max_degree": int(d.max()) if len(d) else 0,
-        "isolated_share": float((d == 0).mean()) if len(d) else 0.0,
+        "n": n,
+        "edges": int(d.sum() // 2),
+        "mean_degree": float(d.mean()) if n else 0.0,
+        "max_degree": int(d.max()) if n else 0,
+        "isolated_share": float(np.mean(d == 0)) if n else 0.0,
     }
 
 
-# --- argument checks --------------------------------------------------------------------
+# --- argument checks -----------------------------------------------------------------------
 
 
-def _check_args(kind, n, k, gamma, p, h, path, engine) -> None:
+def _check_args(kind, n, k, gender, seed, gamma, p, h, path, engine) -> None:
+    """Raise NetworkError naming the first unusable argument."""
     if kind not in KINDS:
         raise NetworkError(
             f"network.kind={kind!r} is not allowed: choose one of {', '.join(KINDS)}"
@@ -166,179 +296,420 @@ def _check_args(kind, n, k, gamma, p, h, path, engine) -> None:
         raise NetworkError(
             f"network.engine={engine!r} is not allowed: choose one of {', '.join(ENGINES)}"
         )
-    if n < 2:
+    if not _is_int(n) or n < 2:
         raise NetworkError(
-            f"population.n_users={n} is not allowed: a network needs at least 2 users"
+            f"population.n_users={n!r} is not allowed: a network needs an integer >= 2 users"
+        )
+    if not _is_int(seed) or seed < 0:
+        raise NetworkError(
+            f"seed={seed!r} is not allowed: the network seed must be an integer >= 0"
         )
     if kind == "edge_list":
-        if not path:
-            raise NetworkError("network.path='' is not allowed: network=edge_list needs a file")
+        if path is None or str(path) == "":
+            raise NetworkError(
+                f"network.path={path!r} is not allowed: network.kind=edge_list needs a file"
+            )
+        if not Path(path).exists():
+            raise NetworkError(
+                f"network.path={str(path)!r} does not exist: give a file of 'u v' lines"
+            )
         if not Path(path).is_file():
-            raise NetworkError(f"network.path={path!r} is not allowed: the file does not exist")
+            raise NetworkError(
+                f"network.path={str(path)!r} is not a file: give a file of 'u v' lines"
+            )
         return
-    if not 0 < k < n:
-        raise NetworkError(f"network.mean_degree={k} is not allowed: must be > 0 and < n_users={n}")
+    if not (isinstance(k, int | float | np.number) and 0 < k < n):
+        raise NetworkError(
+            f"network.mean_degree={k!r} is not allowed: must be > 0 and < population.n_users={n}"
+        )
     if not 2 < gamma <= 4:
-        raise NetworkError(f"network.power_law_exponent={gamma} is not allowed: must be in (2, 4]")
+        raise NetworkError(
+            f"network.power_law_exponent={gamma!r} is not allowed: must be in (2, 4]"
+        )
     if not 0 <= p <= 1:
-        raise NetworkError(f"network.rewire_prob={p} is not allowed: must be in [0, 1]")
+        raise NetworkError(f"network.rewire_prob={p!r} is not allowed: must be in [0, 1]")
     if not 0 <= h <= 1:
-        raise NetworkError(f"network.homophily={h} is not allowed: must be in [0, 1]")
-    if engine == "networkx" and n > NETWORKX_MAX_NODES:
+        raise NetworkError(f"network.homophily={h!r} is not allowed: must be in [0, 1]")
+    if kind == "sbm":
+        g = np.asarray(gender)
+        if g.shape != (n,) or not np.issubdtype(g.dtype, np.integer) or g.min() < 0:
+            raise NetworkError(
+                f"gender (shape {g.shape}, dtype {g.dtype}) is not allowed for network.kind=sbm: "
+                f"must be non-negative integers of shape ({n},), 0=woman 1=man 2=other"
+            )
+    if engine == "networkx" and n > NETWORKX_MAX_USERS:
         raise NetworkError(
             f"network.engine='networkx' is not allowed with population.n_users={n}: networkx "
-            f"graphs hold a Python object per edge; use network.engine=numpy above {NETWORKX_MAX_NODES:,}"
+            f"holds a Python object per node and edge, which takes minutes and gigabytes above "
+            f"{NETWORKX_MAX_USERS:,} users; use network.engine=numpy"
         )
 
 
-# --- builders -----------------------------------------------------------------------------
+def _is_int(x: object) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
 
 
-def _from_pairs(a: np.ndarray, b: np.ndarray, n: int) -> sp.csr_array:
-    """Symmetric, deduplicated CSR from endpoint arrays (self-loops dropped).
+# --- disk cache ----------------------------------------------------------------------------
 
-    Pairs are deduplicated with a sort of int64 keys (faster here than ``np.unique``), the
-    upper triangle is assembled directly from the sorted keys, and the lower triangle is
-    its transpose; no per-edge Python objects.
+
+def _load_cached(file: Path, n: int) -> sp.csr_array | None:
+    """The cached graph, or None when absent or unreadable (then it is rebuilt)."""
+    if not file.is_file():
+        return None
+    try:
+        adj = sp.csr_array(sp.load_npz(file))
+    except (OSError, ValueError, KeyError) as err:
+        log.warning("network: ignoring unreadable cache file %s (%s)", file, err)
+        return None
+    if adj.shape != (n, n):
+        log.warning("network: ignoring cache file %s of shape %s", file, adj.shape)
+        return None
+    return adj
+
+
+def _save_cached(file: Path, adj: sp.csr_array) -> None:
+    """Write atomically (temp file + rename) so concurrent runs never read half a file."""
+    tmp = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.stem}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            # Uncompressed: loading must beat rebuilding, and indices barely compress.
+            sp.save_npz(fh, adj, compressed=False)
+        os.replace(tmp, file)
+    except OSError as err:
+        # The cache only saves time; a read-only or full disk must not stop a run.
+        log.warning("network: could not write cache file %s (%s)", file, err)
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# --- edge keys and CSR assembly ------------------------------------------------------------
+
+
+def _unique_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Sorted unique keys ``min * n + max`` of the drawn edges, self-loops dropped.
+
+    Sort-and-compare rather than ``np.unique``, which is ~10x slower on 10^7 int64 keys.
     """
-    a = np.asarray(a, np.int64)
-    b = np.asarray(b, np.int64)
     keep = a != b
-    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    keys = np.sort(lo * n + hi)
-    if len(keys):
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    lo, hi = keys // n, keys % n
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(lo, minlength=n), out=indptr[1:])
-    upper = sp.csr_array((np.ones(len(hi), np.int8), hi, indptr), shape=(n, n))
-    adj = sp.csr_array(upper + upper.T)
+    a, b = a[keep], b[keep]
+    keys = np.minimum(a, b).astype(np.int64)
+    keys *= n
+    keys += np.maximum(a, b)
+    del a, b, keep
+    keys.sort()
+    if len(keys) > 1:
+        first = np.empty(len(keys), bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys = keys[first]
+    return keys
+
+
+def _fill_edges(
+    keys: np.ndarray, target: int, draw: Drawer, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Add freshly drawn distinct edges to ``keys`` (sorted, unique) until it holds ``target``.
+
+    Edges lost to self-loops and duplicates are redrawn from the same distribution, so
+    the graph has the edge count the model asked for. Each round draws the shortfall
+    divided by the previous round's acceptance rate; surplus new edges are thinned at
+    random. Stops early (logging a warning) if the graph is too saturated to fill.
+    """
+    acceptance = 1.0
+    for _ in range(_MAX_REDRAW_ROUNDS):
+        need = target - len(keys)
+        if need <= 0:
+            break
+        size = int(min(need / max(acceptance, 0.02) * 1.1, 50 * need)) + 16
+        new = _unique_keys(*draw(size), n)
+        pos = np.searchsorted(keys, new)
+        present = np.zeros(len(new), bool)
+        inside = pos < len(keys)
+        present[inside] = keys[pos[inside]] == new[inside]
+        new, pos = new[~present], pos[~present]
+        if len(new) > need:
+            pick = np.sort(rng.choice(len(new), size=need, replace=False))
+            new, pos = new[pick], pos[pick]
+        keys = np.insert(keys, pos, new)
+        acceptance = max(len(new) / size, 1e-3)
+    if len(keys) < target:
+        log.warning("network: graph saturated: %d of %d requested edges placed", len(keys), target)
+    return keys
+
+
+def _csr_from_keys(keys: np.ndarray, n: int) -> sp.csr_array:
+    """Symmetric int8 CSR (n, n) from unique upper-triangle keys (any order)."""
+    idx = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    lo64 = keys // n
+    hi = (keys - lo64 * n).astype(idx)
+    lo = lo64.astype(idx)
+    del lo64
+    rows = np.concatenate((lo, hi))
+    cols = np.concatenate((hi, lo))
+    del lo, hi
+    data = np.ones(len(rows), np.int8)
+    # coo -> csr is a counting sort in scipy's C++ code: O(n + nnz) with sorted indices.
+    adj = sp.coo_array((data, (rows, cols)), shape=(n, n)).tocsr()
     adj.sort_indices()
     return adj
 
 
-def _chung_lu(
-    n: int, k: float, gamma: float, rng: np.random.Generator
+def _uniform_pairs(
+    rng: np.random.Generator, size: int, na: int, nb: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Expected-degree graph: Poisson(w_i) edge ends per node, paired at random.
+    """``size`` pairs of local indices: i in [0, na) and j in [0, nb), or j != i in [0, na)."""
+    i = rng.integers(0, na, size)
+    if nb is not None:
+        return i, rng.integers(0, nb, size)
+    # Draw from na - 1 values and skip i, so no self-pair is ever drawn.
+    j = rng.integers(0, na - 1, size)
+    j += j >= i
+    return i, j
 
-    Weights w_i ~ i^(-1/(gamma-1)) scaled to mean ``k`` give a degree distribution with
-    exponent gamma (Chung & Lu 2002); pairing shuffled ends is the stub-matching form of
-    the same model. Weights are capped at sqrt(n k) so pair probabilities stay below ~1.
+
+# --- numpy builders ------------------------------------------------------------------------
+
+
+def _chung_lu_weights(n: int, k: float, gamma: float) -> np.ndarray:
+    """Expected degrees (n,), descending: power law with exponent gamma, mean k, cap sqrt(n k).
+
+    Weights are the Pareto quantiles w_i ~ ((i + 1/2) / n)^(-1/(gamma - 1)), which is
+    Chung & Lu's (2002) w_i ~ (i + i0)^(-1/(gamma-1)) sequence. Capping at sqrt(n k) =
+    sqrt(sum w) keeps every pair probability w_i w_j / sum(w) <= 1; the scale s is then
+    solved exactly so that mean(min(s w, cap)) = k (the capped nodes are a prefix).
     """
-    i = np.arange(1, n + 1, dtype=float)
-    w = i ** (-1.0 / (gamma - 1.0))
-    w *= k / w.mean()
-    w = np.minimum(w, np.sqrt(n * k))
-    w = rng.permutation(w)  # node ids carry no meaning
-    # Oversample slightly to make up for self-loops and duplicate pairs removed later.
-    stubs = np.repeat(np.arange(n, dtype=np.int64), rng.poisson(w * 1.01))
-    rng.shuffle(stubs)
-    half = len(stubs) // 2
-    return stubs[:half], stubs[half : 2 * half]
+    w = ((np.arange(n) + 0.5) / n) ** (-1.0 / (gamma - 1.0))
+    cap = math.sqrt(n * k)
+    # With the first j nodes capped: j * cap + s * sum(w[j:]) = n k; take the smallest j
+    # whose scale leaves node j itself under the cap.
+    suffix = np.cumsum(w[::-1])[::-1]
+    j = np.arange(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = (n * k - j * cap) / suffix
+    ok = (scale > 0) & (scale * w <= cap)
+    first = int(np.argmax(ok)) if ok.any() else n - 1
+    w *= scale[first]
+    w[:first] = cap
+    return w
 
 
-def _watts_strogatz(
-    n: int, k: float, p: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ring lattice with round(k/2) neighbours each side; each edge's far end rewired with p."""
-    half = max(1, round(k / 2))
+def _scale_free_keys(n: int, k: float, gamma: float, rng: np.random.Generator) -> np.ndarray:
+    """Chung-Lu expected-degree graph with power-law weights (Chung & Lu 2002).
+
+    The edge count is M ~ Poisson(sum(w) / 2) and both ends of every edge are drawn in
+    proportion to w (the Poissonian form of the model; Norros & Reittu 2006). Instead of
+    a binary search per end, each side's M ends are counted per user with one multinomial
+    draw and expanded with ``np.repeat``; shuffling one side pairs them independently.
+    Edges lost to self-loops and duplicate pairs (mostly between hubs) are redrawn with
+    ends proportional to w, so the mean degree is k.
+    """
+    w = _chung_lu_weights(n, k, gamma)
+    w = w[rng.permutation(n)]  # node ids must not encode degree rank
+    ids = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    m = int(rng.poisson(w.sum() / 2.0))
+    share = w / w.sum()
+    first = np.repeat(np.arange(n, dtype=ids), rng.multinomial(m, share))
+    second = np.repeat(np.arange(n, dtype=ids), rng.multinomial(m, share))
+    rng.shuffle(second)
+    keys = _unique_keys(first, second, n)
+    del first, second, share
+    cum = np.cumsum(w)
+
+    def draw(size: int) -> tuple[np.ndarray, np.ndarray]:
+        ends = np.searchsorted(cum, rng.random(2 * size) * cum[-1], side="right")
+        np.minimum(ends, n - 1, out=ends)  # guard against float rounding at the top end
+        return ends[:size], ends[size:]
+
+    return _fill_edges(keys, min(m, n * (n - 1) // 2), draw, n, rng)
+
+
+def _small_world_keys(n: int, k: float, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Watts & Strogatz (1998) small world, vectorised.
+
+    A ring lattice joins each user to ``round(k) // 2`` neighbours on each side (for odd
+    round(k), even-numbered users also join the user ``round(k) // 2 + 1`` ahead, so the
+    mean degree is still round(k)). Each lattice edge keeps its first end and, with
+    probability p, gets a uniformly random other user as its second end. Rewired edges
+    that land on an existing edge are redrawn as uniform random pairs, so the edge count
+    is that of the lattice.
+    """
+    kk = max(1, round(k))
+    half = kk // 2
     src = np.repeat(np.arange(n, dtype=np.int64), half)
-    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
-    rewire = rng.random(len(src)) < p
-    dst[rewire] = rng.integers(0, n, int(rewire.sum()))
-    return src, dst
+    dst = src + np.tile(np.arange(1, half + 1, dtype=np.int64), n)
+    if kk % 2:
+        extra = np.arange(0, n, 2, dtype=np.int64)
+        src = np.concatenate((src, extra))
+        dst = np.concatenate((dst, extra + half + 1))
+    dst %= n
+    rewire = np.flatnonzero(rng.random(len(src)) < p)
+    new = rng.integers(0, n - 1, len(rewire))
+    dst[rewire] = new + (new >= src[rewire])
+    keys = _unique_keys(src, dst, n)
+    target = min(len(src), n * (n - 1) // 2)
+    del src, dst
+    return _fill_edges(keys, target, lambda size: _uniform_pairs(rng, size, n), n, rng)
 
 
-def _sbm(
-    n: int, k: float, gender: np.ndarray, h: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Edges within a block with share h of each user's edge ends, the rest across blocks.
+def _sbm_probabilities(sizes: np.ndarray, k: float, h: float) -> np.ndarray:
+    """Edge probabilities (B, B) between blocks of the given sizes (B,).
 
-    Within-block edges of block g: Poisson(h k n_g / 2), endpoints uniform in the block;
-    cross-block edges: Poisson((1-h) k n / 2), one end uniform, the other uniform outside
-    its block. For a tiny block (e.g. "other") the within-block count is capped by the
-    number of pairs, so its members have more cross-block contacts than ``h`` implies.
+    Within block g the probability gives each member h k expected same-block contacts,
+    p_gg = h k / (n_g - 1), capped at 1 for blocks too small to hold that many. One
+    cross-block probability p_out, shared by all block pairs (a symmetric matrix, as an
+    undirected SBM needs), carries every remaining edge end: p_out = (n k - within ends)
+    / sum_g n_g (n - n_g). So the mean degree is k and, summed over users, a share h of
+    edge ends is within-block (exactly, unless a block is capped). A user in a block of
+    size n_g has h k same-block and p_out (n - n_g) other-block contacts: members of a
+    small block (e.g. "other", ~2% of users) have about twice as many other-block
+    contacts as members of the two large blocks, so their own share is below h (about
+    0.55 for h = 0.7 with 49/49/2 per cent blocks) and their degree above k.
+    A single block gives an Erdős-Rényi graph with mean degree k.
     """
-    a_parts, b_parts = [], []
-    ids_all = np.arange(n, dtype=np.int64)
-    for g in np.unique(gender):
-        members = ids_all[gender == g]
-        ng = len(members)
-        if ng < 2:
-            continue
-        m_in = rng.poisson(min(h * k * ng / 2.0, ng * (ng - 1) / 2.0))
-        a_parts.append(members[rng.integers(0, ng, m_in)])
-        b_parts.append(members[rng.integers(0, ng, m_in)])
-    m_out = rng.poisson((1.0 - h) * k * n / 2.0)
-    a = rng.integers(0, n, m_out)
-    b = np.empty(m_out, np.int64)
-    for g in np.unique(gender):
-        sel = gender[a] == g
-        others = ids_all[gender != g]
-        if len(others) == 0:
-            b[sel] = a[sel]  # a single block: no cross edges (dropped as self-loops)
-            continue
-        b[sel] = others[rng.integers(0, len(others), int(sel.sum()))]
-    a_parts.append(a)
-    b_parts.append(b)
-    return np.concatenate(a_parts), np.concatenate(b_parts)
+    sizes = np.asarray(sizes, float)
+    n = sizes.sum()
+    if len(sizes) == 1:
+        return np.array([[min(1.0, k / (n - 1))]])
+    within = np.where(sizes > 1, np.minimum(1.0, h * k / np.maximum(sizes - 1, 1)), 0.0)
+    within_ends = float((sizes * within * (sizes - 1)).sum())
+    p_out = min(1.0, max(0.0, n * k - within_ends) / float((sizes * (n - sizes)).sum()))
+    probs = np.full((len(sizes), len(sizes)), p_out)
+    np.fill_diagonal(probs, within)
+    return probs
 
 
-def _networkx(kind, n, k, gender, seed, p, h) -> sp.csr_array:
+def _blocks(gender: np.ndarray) -> list[np.ndarray]:
+    """Member ids (int64, ascending) of each non-empty gender block, by label."""
+    g = np.asarray(gender).astype(np.intp, copy=False)
+    order = np.argsort(g, kind="stable")
+    counts = np.bincount(g)
+    bounds = np.cumsum(counts)
+    return [order[b - c : b].astype(np.int64) for c, b in zip(counts, bounds, strict=True) if c]
+
+
+def _sbm_keys(
+    n: int, k: float, gender: np.ndarray, h: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Stochastic block model by gender (Holland, Laskey & Leinhardt 1983), vectorised.
+
+    For each pair of blocks the edge count is Binomial(pairs, p) with p from
+    ``_sbm_probabilities``; the edges are that many distinct pairs drawn uniformly (with
+    duplicates redrawn), which is exactly the SBM's distribution. Loops run over block
+    pairs only (six for three genders).
+    """
+    members = _blocks(gender)
+    probs = _sbm_probabilities(np.array([len(m) for m in members]), k, h)
+    parts = []
+    for x, mx in enumerate(members):
+        for y in range(x, len(members)):
+            my = members[y]
+            same = x == y
+            pairs = len(mx) * (len(mx) - 1) // 2 if same else len(mx) * len(my)
+            if pairs == 0 or probs[x, y] <= 0:
+                continue
+            m = int(rng.binomial(pairs, probs[x, y]))
+
+            def draw(size: int, mx=mx, my=my, same=same) -> tuple[np.ndarray, np.ndarray]:
+                i, j = _uniform_pairs(rng, size, len(mx), None if same else len(my))
+                return mx[i], my[j]
+
+            keys = _unique_keys(*draw(m), n)
+            parts.append(_fill_edges(keys, m, draw, n, rng))
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+# --- networkx builders ---------------------------------------------------------------------
+
+
+def _build_networkx(
+    kind: str, n: int, k: float, gender: np.ndarray, seed: int, p: float, h: float
+) -> sp.csr_array:
+    """The networkx generator for ``kind``, converted to CSR (small graphs only).
+
+    ``scale_free`` is Barabási & Albert's (1999) preferential attachment with
+    m = round(k / 2) edges per new node (degree exponent 3 whatever gamma is);
+    ``small_world`` is ``watts_strogatz_graph`` with round(k) neighbours (networkx uses
+    round(k) // 2 per side, so odd values lose one); ``sbm`` is ``stochastic_block_model``
+    with the same probabilities as the numpy engine.
+    """
     if kind == "scale_free":
-        g = nx.barabasi_albert_graph(n, max(1, round(k / 2)), seed=seed)
+        m = min(max(1, round(k / 2)), n - 1)
+        g = nx.barabasi_albert_graph(n, m, seed=seed)
     elif kind == "small_world":
-        g = nx.watts_strogatz_graph(n, max(2, 2 * round(k / 2)), p, seed=seed)
+        g = nx.watts_strogatz_graph(n, min(max(1, round(k)), n), p, seed=seed)
     else:
-        order = np.argsort(gender, kind="stable")
-        sizes = [int((gender == x).sum()) for x in np.unique(gender)]
-        probs = [[0.0] * len(sizes) for _ in sizes]
-        for i, si in enumerate(sizes):
-            for j, _ in enumerate(sizes):
-                if i == j:
-                    probs[i][j] = min(1.0, h * k / max(si - 1, 1))
-                else:
-                    probs[i][j] = min(1.0, (1 - h) * k / max(n - si, 1))
-        g = nx.stochastic_block_model(sizes, probs, seed=seed)
-        g = nx.relabel_nodes(g, dict(enumerate(order.tolist())))
+        members = _blocks(gender)
+        probs = _sbm_probabilities(np.array([len(m) for m in members]), k, h)
+        g = nx.stochastic_block_model(
+            [len(m) for m in members],
+            probs.tolist(),
+            nodelist=np.concatenate(members).tolist(),
+            seed=seed,
+        )
     adj = nx.to_scipy_sparse_array(g, nodelist=range(n), dtype=np.int8, format="csr")
-    return sp.csr_array(adj)
+    adj = sp.csr_array(adj)
+    adj.sort_indices()
+    return adj
 
 
-def _edge_list(path: str | None, n: int) -> sp.csr_array:
-    """Read ``u v`` lines; ids must be integers in [0, n)."""
-    text = Path(path).read_text()  # type: ignore[arg-type]
-    us, vs = [], []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        fields = line.split()
-        if len(fields) < 2:
-            raise NetworkError(
-                f"network.path={path!r}: line {lineno} is malformed ({raw!r}): expected 'u v'"
-            )
+# --- edge-list files -----------------------------------------------------------------------
+
+
+def _read_edge_list(path: str, n: int) -> sp.csr_array:
+    """Read a ``u v`` edge list into a symmetric CSR (n, n); errors give the line number.
+
+    Parsing is numpy's C reader (``np.loadtxt``), so files of 10^7 lines take seconds;
+    only when it fails is the file scanned line by line to say where.
+    """
+    try:
+        with warnings.catch_warnings():
+            # An empty file is reported below as "has no edges", not as a warning.
+            warnings.filterwarnings("ignore", message=".*input contained no data")
+            pairs = np.loadtxt(path, dtype=np.int64, comments="#", usecols=(0, 1), ndmin=2)
+    except ValueError as err:  # includes UnicodeDecodeError
+        lineno, raw = _first_bad_line(path, lambda u, v: True)
+        where = f"line {lineno} is malformed ({raw!r})" if lineno else f"cannot be read ({err})"
+        raise NetworkError(
+            f"network.path={path!r}: {where}: expected two integer user ids 'u v' per line"
+        ) from err
+    if len(pairs) == 0:
+        raise NetworkError(
+            f"network.path={path!r} has no edges: expected 'u v' lines of 0-based user ids"
+        )
+    a, b = pairs[:, 0], pairs[:, 1]
+    if a.min() < 0 or b.min() < 0 or a.max() >= n or b.max() >= n:
+        lineno, raw = _first_bad_line(path, lambda u, v: 0 <= u < n and 0 <= v < n)
+        raise NetworkError(
+            f"network.path={path!r}: line {lineno} ({raw!r}) has a node id outside 0..{n - 1}: "
+            f"ids must be in [0, population.n_users={n}); raise population.n_users or "
+            f"renumber the file"
+        )
+    keys = _unique_keys(a, b, n)
+    if len(keys) == 0:
+        raise NetworkError(
+            f"network.path={path!r} has no edges after removing self-loops ('u u' lines)"
+        )
+    return _csr_from_keys(keys, n)
+
+
+def _edge_lines(path: str) -> Iterator[tuple[int, str, list[str]]]:
+    """(line number, raw line, fields before any '#') of each non-blank line."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            fields = raw.split("#", 1)[0].split()
+            if fields:
+                yield lineno, raw.rstrip("\n"), fields
+
+
+def _first_bad_line(path: str, ok: Callable[[int, int], bool]) -> tuple[int, str]:
+    """First line that is not two integers, or whose ids fail ``ok``; error path only."""
+    for lineno, raw, fields in _edge_lines(path):
         try:
             u, v = int(fields[0]), int(fields[1])
-        except ValueError:
-            raise NetworkError(
-                f"network.path={path!r}: line {lineno} is malformed ({raw!r}): ids must be integers"
-            ) from None
-        us.append(u)
-        vs.append(v)
-    if not us:
-        raise NetworkError(f"network.path={path!r} is not allowed: the file has no edges")
-    a, b = np.array(us, np.int64), np.array(vs, np.int64)
-    bad = (a < 0) | (a >= n) | (b < 0) | (b >= n)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise NetworkError(
-            f"network.path={path!r}: node id {max(a[i], b[i]) if max(a[i], b[i]) >= n else min(a[i], b[i])} "
-            f"is outside [0, population.n_users={n})"
-        )
-    if (a == b).all():
-        raise NetworkError(
-            f"network.path={path!r} is not allowed: the graph has no edges after removing self-loops"
-        )
-    return _from_pairs(a, b, n)
+        except (ValueError, IndexError):
+            return lineno, raw
+        if not ok(u, v):
+            return lineno, raw
+    return 0, ""

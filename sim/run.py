@@ -80,6 +80,9 @@ def summary_table(summary: dict[str, float], title: str) -> str:
 
 def run_job(cfg: DictConfig) -> dict[str, float] | None:
     """Run the simulation a Hydra job describes and write its folder."""
+    from sim.sweeps import JOB_STARTED
+
+    job_t0 = JOB_STARTED[0] if JOB_STARTED else time.perf_counter()
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
@@ -106,6 +109,8 @@ def run_job(cfg: DictConfig) -> dict[str, float] | None:
             "started_at": started,
             "finished_at": now_utc(),
             "wall_seconds": round(time.perf_counter() - t0, 3),
+            # The whole job as the worker saw it: Hydra set-up, validation, model, writing.
+            "job_seconds": round(time.perf_counter() - job_t0, 3),
             "status": "complete",
             **provenance(),
         }

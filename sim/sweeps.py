@@ -8,6 +8,7 @@ runs) and, after the sweep, counts complete and failed run folders.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,11 +17,18 @@ from omegaconf import DictConfig
 
 from sim.outputs import is_complete
 
+JOB_STARTED: list[float] = []  # perf_counter() when Hydra started the current job (in the worker)
+
 
 class SweepBookkeeping(Callback):
     """Writes the list of expected runs before a sweep and reports failures after it."""
 
     failed: ClassVar[list[str]] = []
+    started: ClassVar[float] = 0.0
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Note when Hydra started this job, so a run's time includes Hydra's own set-up."""
+        JOB_STARTED[:] = [time.perf_counter()]
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Write ``expected_runs.json`` (one entry per job) into the sweep folder."""
@@ -28,6 +36,7 @@ class SweepBookkeeping(Callback):
         sweep_dir = Path(str(config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         (sweep_dir / "expected_runs.json").write_text(json.dumps(runs, indent=1) + "\n")
+        SweepBookkeeping.started = time.perf_counter()
         print(f"Sweep of {len(runs)} runs -> {sweep_dir}", flush=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -42,6 +51,20 @@ class SweepBookkeeping(Callback):
         )
         for name in failed:
             print(f"  failed: {name} (see {sweep_dir / name / 'error.json'})")
+        wall = time.perf_counter() - SweepBookkeeping.started
+        busy = sum(j for r in runs if (j := _job_seconds(sweep_dir / r["run_dir"])) is not None)
+        if busy > 0:
+            # On a resumed sweep, skipped runs count their original time: compare fresh sweeps.
+            print(
+                f"Wall {wall:.1f} s for {busy:.1f} s of run time: wall / sum of runs = {wall / busy:.0%}"
+            )
+
+
+def _job_seconds(run_dir: Path) -> float | None:
+    try:
+        return float(json.loads((run_dir / "metadata.json").read_text())["job_seconds"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def expected_runs(config: DictConfig) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Performance benchmarks for ohsim (``python -m benchmarks.run``; see benchmarks/README.md)."""
