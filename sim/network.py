@@ -126,33 +126,18 @@ def build_network(
         NetworkError: an argument is out of range or the edge-list file is unusable; the
             message names the key (``network.<name>``), the value and what is allowed.
     """
-    _check_args(
-        kind,
-        n_users,
-        mean_degree,
-        gender,
-        seed,
-        power_law_exponent,
-        rewire_prob,
-        homophily,
-        path,
-        engine,
-    )
+    family = {
+        "power_law_exponent": power_law_exponent,
+        "rewire_prob": rewire_prob,
+        "homophily": homophily,
+        "path": path,
+        "engine": engine,
+    }
+    _check_args(kind, n_users, mean_degree, gender, seed, **family)
     n_users = int(n_users)
     cache_file = None
     if cache_dir is not None:
-        key = network_cache_key(
-            kind,
-            n_users,
-            mean_degree,
-            gender,
-            seed,
-            power_law_exponent=power_law_exponent,
-            rewire_prob=rewire_prob,
-            homophily=homophily,
-            path=path,
-            engine=engine,
-        )
+        key = network_cache_key(kind, n_users, mean_degree, gender, seed, **family)
         cache_file = Path(cache_dir) / f"network-{key}.npz"
         cached = _load_cached(cache_file, n_users)
         if cached is not None:
@@ -222,11 +207,11 @@ def network_cache_key(
         mean_degree,
         gender,
         seed,
-        power_law_exponent,
-        rewire_prob,
-        homophily,
-        path,
-        engine,
+        power_law_exponent=power_law_exponent,
+        rewire_prob=rewire_prob,
+        homophily=homophily,
+        path=path,
+        engine=engine,
     )
     parts: dict[str, object] = {"version": _CACHE_VERSION, "kind": kind, "n_users": int(n_users)}
     if kind == "edge_list":
@@ -262,7 +247,7 @@ def degree(adj: sp.sparray | sp.spmatrix) -> np.ndarray:
     return np.diff(adj.indptr).astype(np.int64)
 
 
-def describe_network(adj: sp.sparray | sp.spmatrix) -> dict[str, float]:
+def describe_network(adj: sp.sparray | sp.spmatrix) -> dict[str, int | float]:
     """Size and degree summary, for logs and benchmarks.
 
     Args:
@@ -286,8 +271,21 @@ def describe_network(adj: sp.sparray | sp.spmatrix) -> dict[str, float]:
 # --- argument checks -----------------------------------------------------------------------
 
 
-def _check_args(kind, n, k, gender, seed, gamma, p, h, path, engine) -> None:
-    """Raise NetworkError naming the first unusable argument."""
+def _check_args(
+    kind: str,
+    n: int,
+    k: float,
+    gender: np.ndarray,
+    seed: int,
+    *,
+    power_law_exponent: float,
+    rewire_prob: float,
+    homophily: float,
+    path: str | None,
+    engine: str,
+) -> None:
+    """Raise NetworkError naming the first unusable argument (same arguments as build_network)."""
+    gamma, p, h = power_law_exponent, rewire_prob, homophily
     if kind not in KINDS:
         raise NetworkError(
             f"network.kind={kind!r} is not allowed: choose one of {', '.join(KINDS)}"
@@ -297,9 +295,7 @@ def _check_args(kind, n, k, gender, seed, gamma, p, h, path, engine) -> None:
             f"network.engine={engine!r} is not allowed: choose one of {', '.join(ENGINES)}"
         )
     if not _is_int(n) or n < 2:
-        raise NetworkError(
-            f"population.n_users={n!r} is not allowed: a network needs an integer >= 2 users"
-        )
+        raise NetworkError(f"population.n_users={n!r} is not allowed: must be an integer >= 2")
     if not _is_int(seed) or seed < 0:
         raise NetworkError(
             f"seed={seed!r} is not allowed: the network seed must be an integer >= 0"
