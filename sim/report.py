@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 import yaml
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from sim.stats import paired_effects, scenario_table, t_half_width
 
@@ -178,6 +179,21 @@ def param_labels(key: str) -> tuple[str, str]:
     return f"{name} = {{v}}", axis
 
 
+# Values that mean something special, said in words.
+PARAM_VALUE_WORDS: dict[tuple[str, float], str] = {
+    ("scenario.takedown_duty_hours", 0.0): "no takedown deadline",
+}
+
+
+def param_value_label(key: str, value: Any) -> str:
+    """Short plain label of one swept value, e.g. "fine cap ×2"."""
+    try:
+        special = PARAM_VALUE_WORDS.get((key, float(value)))
+    except (TypeError, ValueError):
+        special = None
+    return special or param_labels(key)[0].format(v=_fmt_value(value))
+
+
 def _generic_key(key: str) -> str:
     """platforms.mega.x -> platforms.<name>.x (as sim.config.parameter_table names it)."""
     parts = key.split(".")
@@ -284,11 +300,22 @@ def _read_config(run: Path) -> dict[str, Any]:
     return {}
 
 
+# Config keys that do not change what is simulated: differing values (a cache folder on a
+# cluster, a progress bar switched off) must not split runs into separate arms.
+NON_MODEL_KEYS = ("seed", "scenario.name", "scenario.description", "network_cache_dir")
+NON_MODEL_PREFIXES = ("output.",)
+
+
 def varying_keys(configs: pd.DataFrame) -> list[str]:
-    """Config keys whose value differs between runs (seed and scenario naming excluded)."""
-    skip = {"seed", "scenario.name", "scenario.description"}
+    """Config keys that change the simulation and whose value differs between runs."""
     as_text = configs.astype(str)  # compares ints, floats, None and JSON lists uniformly
-    return [k for k in configs.columns if k not in skip and as_text[k].nunique() > 1]
+    return [
+        k
+        for k in configs.columns
+        if k not in NON_MODEL_KEYS
+        and not k.startswith(NON_MODEL_PREFIXES)
+        and as_text[k].nunique() > 1
+    ]
 
 
 def swept_keys(configs: pd.DataFrame, varying: Sequence[str]) -> list[str]:
@@ -415,7 +442,8 @@ def _attach_config(sweep: Sweep, cfg: pd.DataFrame) -> None:
 
 
 def _drop_duplicates(sweep: Sweep) -> None:
-    """Keep one run per arm and seed (e.g. a sweep folder that holds a repeated run)."""
+    """Keep one run per arm and seed (the last by folder name), e.g. when a folder holds a
+    run repeated under another name; the others are listed in the report."""
     keys = [*sweep.arm_cols, "seed"]
     dup = sweep.runs.astype(dict.fromkeys(keys, str)).duplicated(keys, keep="last")
     sweep.duplicates = sweep.runs.loc[dup, "run_dir"].tolist()
@@ -441,9 +469,7 @@ def arm_order(sweep: Sweep) -> list[tuple[Any, ...]]:
 def arm_label(sweep: Sweep, arm: tuple[Any, ...]) -> str:
     """Plain label of an arm: the scenario, then the swept values if any."""
     scen, values = arm[0], arm[1:]
-    parts = [
-        param_labels(k)[0].format(v=_fmt_value(v)) for k, v in zip(sweep.swept, values, strict=True)
-    ]
+    parts = [param_value_label(k, v) for k, v in zip(sweep.swept, values, strict=True)]
     if not parts:
         return scenario_label(scen)
     if sweep.runs["scenario"].nunique() == 1:
@@ -530,28 +556,50 @@ def _band_of(wide: pd.DataFrame, level: float) -> pd.DataFrame:
     return pd.DataFrame({"mean": m, "low": m - half, "high": m + half, "n": n}, index=wide.index)
 
 
-def _draw_bands(ax: Axes, bands_by_arm: dict[int, pd.DataFrame], ctx: _Ctx) -> None:
-    """Mean line and shaded band per arm; the reference scenario drawn thicker."""
-    for arm_id, b in bands_by_arm.items():
+def _draw_bands(
+    ax: Axes,
+    bands_by_arm: dict[int, pd.DataFrame],
+    ctx: _Ctx,
+    clip: tuple[float | None, float | None] = (None, None),
+) -> None:
+    """Mean line and shaded band per arm; the reference scenario drawn last and thicker, so
+    it stays visible where scenarios coincide (before the policy starts).
+
+    ``clip`` cuts the band at bounds the quantity cannot cross (a count below zero, an
+    effort above one); a t-interval of a skewed quantity otherwise crosses them.
+    """
+    order = sorted(bands_by_arm, key=lambda i: i == ctx.base_id)
+    for arm_id in order:
+        b = bands_by_arm[arm_id]
         arm = ctx.arms[arm_id]
         colour = ctx.colours[arm]
-        ax.fill_between(b.index, b["low"], b["high"], color=colour, alpha=0.15, linewidth=0)
-        is_ref = arm[0] == ctx.baseline
+        low, high = b["low"].clip(*clip), b["high"].clip(*clip)
+        ax.fill_between(b.index, low, high, color=colour, alpha=0.12, linewidth=0)
+        is_ref = arm_id == ctx.base_id
         ax.plot(
             b.index,
             b["mean"],
             color=colour,
             linewidth=2.2 if is_ref else 1.4,
             label=ctx.labels[arm],
+            zorder=3 if is_ref else 2,
         )
+
+
+def _handles(ax: Axes, ctx: _Ctx) -> list[Any]:
+    """Lines of ``ax`` in arm order (the reference is drawn last but listed in place)."""
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    return [lines[ctx.labels[a]] for a in ctx.arms if ctx.labels[a] in lines]
 
 
 def _policy_line(ax: Axes, day: int) -> None:
     ax.axvline(day, color="#555555", linestyle="--", linewidth=1)
 
 
-def _legend_below(fig: Figure, ax: Axes, ncol: int = 4) -> None:
-    handles, labels = ax.get_legend_handles_labels()
+def _legend_below(fig: Figure, ax: Axes, ctx: _Ctx, ncol: int = 4) -> None:
+    """One legend for all panels, under the figure."""
+    handles = _handles(ax, ctx)
+    labels = [h.get_label() for h in handles]
     if handles:
         fig.legend(
             handles,
@@ -600,8 +648,12 @@ def figure_prevalence(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx, out: Path) -> F
         1, 2 if show_diff else 1, figsize=(13 if show_diff else 8, 4.8), squeeze=False
     )
     ax = axes[0, 0]
-    _draw_bands(ax, bands(ts, col, smooth), ctx)
-    ax.set(xlabel="Day of the simulation", ylabel="Harmful views per 10,000 views", title="Level")
+    _draw_bands(ax, bands(ts, col, smooth), ctx, clip=(0, None))
+    ax.set(
+        xlabel="Day of the simulation",
+        ylabel="Harmful views per 10,000 views",
+        title="Level in each scenario",
+    )
     if show_diff:
         diff = _paired_daily_difference(ts, col, base_id, smooth)
         _draw_bands(axes[0, 1], diff, ctx)
@@ -609,16 +661,16 @@ def figure_prevalence(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx, out: Path) -> F
         axes[0, 1].set(
             xlabel="Day of the simulation",
             ylabel="Difference in harmful views per 10,000",
-            title=f"Difference from {ctx.baseline_phrase} (same replicates)",
+            title=f"Difference from {ctx.baseline_phrase}, replicate by replicate",
         )
-        axes[0, 1].set_xlim(left=max(sweep.policy_start_day - ROLLING_DAYS, 0))
+        axes[0, 1].set_xlim(max(sweep.policy_start_day - ROLLING_DAYS, 0), ts["day"].max())
     for a in axes.flat:
         _policy_line(a, sweep.policy_start_day)
     fig.suptitle(
         f"Harmful content seen by users: {ROLLING_DAYS}-day rolling mean, shaded 95% band over "
         f"{ctx.reps}\n(dashed line: policy starts on day {sweep.policy_start_day})"
     )
-    _legend_below(fig, ax)
+    _legend_below(fig, ax, ctx)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return _save(fig, out, "prevalence", "Harmful content seen over time")
 
@@ -651,7 +703,7 @@ def figure_victims(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx, out: Path) -> Figu
     pol = ts[ts["day"] >= sweep.policy_start_day]
     fig, axes = plt.subplots(1, len(cols), figsize=(6 * len(cols), 4.6), sharey=True, squeeze=False)
     for ax, (col, who) in zip(axes.flat, cols, strict=True):
-        _draw_bands(ax, bands(pol, col, lambda w: w.cumsum()), ctx)
+        _draw_bands(ax, bands(pol, col, lambda w: w.cumsum()), ctx, clip=(0, None))
         ax.set(
             title=who,
             xlabel="Day of the simulation",
@@ -661,7 +713,7 @@ def figure_victims(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx, out: Path) -> Figu
         f"Users harmed since the policy started (day {sweep.policy_start_day}), by gender\n"
         f"(mean and shaded 95% band over {ctx.reps}; simulated users)"
     )
-    _legend_below(fig, axes[0, 0])
+    _legend_below(fig, axes[0, 0], ctx)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return _save(fig, out, "victims", "Victims by gender since the policy started")
 
@@ -677,7 +729,7 @@ def figure_effort(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx, out: Path) -> Figur
         nrow, ncol, figsize=(6 * ncol, 3.6 * nrow), sharey=True, sharex=True, squeeze=False
     )
     for ax, col in zip(axes.flat, cols, strict=False):
-        _draw_bands(ax, bands(ts, col), ctx)
+        _draw_bands(ax, bands(ts, col), ctx, clip=(0, 1))
         _policy_line(ax, sweep.policy_start_day)
         name = col.split("__", 1)[1]
         ax.set_title(sweep.platform_labels.get(name, name), fontsize=11)
@@ -692,7 +744,7 @@ def figure_effort(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx, out: Path) -> Figur
         f"Moderation effort chosen by each platform (mean and shaded 95% band over {ctx.reps};\n"
         f"dashed line: policy starts on day {sweep.policy_start_day})"
     )
-    _legend_below(fig, axes.flat[0])
+    _legend_below(fig, axes.flat[0], ctx)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return _save(fig, out, "effort", "Moderation effort per platform")
 
@@ -703,14 +755,15 @@ def figure_fines(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx, out: Path) -> Figure
         return None
     pol = ts[ts["day"] >= sweep.policy_start_day]
     fig, ax = plt.subplots(figsize=(9, 5))
-    _draw_bands(ax, bands(pol, "fines_imposed_gbp", lambda w: w.cumsum() / 1e6), ctx)
+    cum = bands(pol, "fines_imposed_gbp", lambda w: w.cumsum() / 1e6)
+    _draw_bands(ax, cum, ctx, clip=(0, None))
     ax.set(
         title=f"Fines and daily penalties imposed by Ofcom since the policy started\n"
-        f"(cumulative; mean and shaded 95% band over {ctx.reps})",
+        f"(cumulative; mean and shaded 95% band over {ctx.reps}, band cut at zero)",
         xlabel="Day of the simulation",
         ylabel="Cumulative fines imposed (£ million)",
     )
-    ax.legend(fontsize=9, loc="upper left", frameon=False)
+    ax.legend(handles=_handles(ax, ctx), fontsize=9, loc="upper left", frameon=False)
     fig.tight_layout()
     return _save(fig, out, "fines", "Fines imposed since the policy started")
 
@@ -741,7 +794,7 @@ def figure_effects(effects: pd.DataFrame, sweep: Sweep, ctx: _Ctx, out: Path) ->
     for ax, ind in zip(axes.flat, inds, strict=False):
         e = _effect_rows(effects, ctx, ind).reindex(arms)
         _effect_panel(ax, e, y)
-        ax.set_title(indicator_info(ind).label, fontsize=11)
+        ax.set_title(indicator_info(ind).label.split(" (")[0], fontsize=11)  # no unit: a %
         ax.set_xlabel(f"% change vs {ctx.baseline_phrase}")
     axes[0, 0].set_yticks(y, names)
     axes[0, 0].invert_yaxis()  # first scenario on top, as in the tables
@@ -755,8 +808,7 @@ def figure_effects(effects: pd.DataFrame, sweep: Sweep, ctx: _Ctx, out: Path) ->
         f"difference is distinguishable at this number of replicates."
     )
     fig.tight_layout()
-    best = _best_effect(effects, "harmful_views_per_10k")
-    reading = effect_sentence(best, _row_label(best, ctx), ctx) if best is not None else ""
+    reading = extreme_reading(effects, "harmful_views_per_10k", ctx)
     n_dist = int(effects[effects["indicator"].isin(inds)]["distinguishable"].sum())
     n_all = int(effects["indicator"].isin(inds).sum())
     reading += (
@@ -802,7 +854,7 @@ def _effect_panel(ax: Axes, e: pd.DataFrame, y: np.ndarray) -> None:
         ax.text(
             edge + span * 0.03 * (1 if xi >= 0 else -1),
             yi,
-            f"{xi:+.0f}%",
+            _spct(xi),
             va="center",
             ha="left" if xi >= 0 else "right",
             fontsize=8,
@@ -844,7 +896,7 @@ def figure_tradeoff(effects: pd.DataFrame, sweep: Sweep, ctx: _Ctx, out: Path) -
             capsize=3,
             linewidth=1.2,
         )
-        pts.append((x, y, ctx.labels[arm]))
+        pts.append((x, y, ctx.labels[arm], ctx.colours[arm]))
     ax.axhline(0, color="#777777", linewidth=0.8)
     ax.axvline(0, color="#777777", linewidth=0.8)
     _corner_notes(ax)
@@ -872,43 +924,64 @@ def _corner_notes(ax: Axes) -> None:
     ax.text(0.01, 0.01, "more harm,\nless over-removal", ha="left", va="bottom", **style)
 
 
-def _place_labels(fig: Figure, ax: Axes, pts: list[tuple[float, float, str]]) -> None:
-    """Write each point's label at the first nearby offset that overlaps no earlier label."""
+def _place_labels(fig: Figure, ax: Axes, pts: list[tuple[float, float, str, Any]]) -> None:
+    """Label each (x, y, text, colour) point at the nearest free spot, with a leader line.
+
+    Tries offsets at growing distance in eight directions and takes the first whose text
+    stays inside the axes and overlaps no marker and no label already placed, so crowded
+    points keep unambiguous labels.
+    """
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    offsets = [
-        (8, 6),
-        (8, -14),
-        (-8, 6),
-        (-8, -14),
-        (8, 18),
-        (8, -26),
-        (-8, 18),
-        (-8, -26),
-        (8, 30),
-        (8, -38),
-    ]
-    placed = []
-    for x, y, text in sorted(pts, key=lambda p: -p[1]):
-        t = None
-        for dx, dy in offsets:
-            t = ax.annotate(
-                text,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                fontsize=9,
-                ha="left" if dx > 0 else "right",
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
-            box = t.get_window_extent(renderer)
-            if not any(box.overlaps(b) for b in placed):
-                break
+    frame = ax.get_window_extent(renderer)
+    markers = []
+    for x, y, _, _ in pts:
+        px, py = ax.transData.transform((x, y))
+        markers.append(Bbox.from_bounds(px - 7, py - 7, 14, 14))
+    placed: list[Bbox] = []
+    angles = np.deg2rad([45, -45, 135, -135, 90, -90, 0, 180, 22, -22, 158, -158, 68, -68])
+    radii = (10, 20, 32, 46, 62, 80, 100, 125, 150)
+    candidates = [(r * np.cos(a), r * np.sin(a)) for r in radii for a in angles]
+    for x, y, text, colour in sorted(pts, key=lambda p: -p[1]):
+        best: tuple[float, float, float] | None = None  # (overlap, dx, dy)
+        for dx, dy in candidates:
+            t = _label_at(ax, x, y, text, colour, dx, dy)
+            box = t.get_window_extent(renderer).expanded(1.04, 1.2)
             t.remove()
-            t = None
-        if t is None:  # every offset collides: accept the first one
-            dx, dy = offsets[0]
-            t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=9)
+            inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+            overlap = sum(_overlap_area(box, b) for b in [*placed, *markers])
+            if inside and overlap == 0:
+                best = (0.0, dx, dy)
+                break
+            if inside and (best is None or overlap < best[0]):
+                best = (overlap, dx, dy)  # fallback: the least crowded spot seen
+        _, dx, dy = best if best is not None else (0.0, *candidates[0])
+        t = _label_at(ax, x, y, text, colour, dx, dy)
         placed.append(t.get_window_extent(renderer))
+
+
+def _overlap_area(a: Bbox, b: Bbox) -> float:
+    """Area shared by two boxes (0 when apart)."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def _label_at(ax: Axes, x: float, y: float, text: str, colour: Any, dx: float, dy: float) -> Any:
+    """One label at an offset in points, aligned away from its point."""
+    ha = "left" if dx > 1 else "right" if dx < -1 else "center"
+    va = "bottom" if dy > 1 else "top" if dy < -1 else "center"
+    far = abs(dx) + abs(dy) > 20
+    return ax.annotate(
+        text,
+        (x, y),
+        xytext=(dx, dy),
+        textcoords="offset points",
+        fontsize=9,
+        ha=ha,
+        va=va,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour, "lw": 0.8, "alpha": 0.9},
+        arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.8} if far else None,
+    )
 
 
 # --- figures: parameter sweeps --------------------------------------------------------------
@@ -955,7 +1028,8 @@ def figure_heatmaps(sweep: Sweep, table: pd.DataFrame, ctx: _Ctx, out: Path) -> 
         )
         fig.tight_layout()
         readings.append(
-            "Cells differ in their means; scenarios.csv gives each cell's 95% interval."
+            "These are differences between cell means; scenarios.csv gives each cell's 95% "
+            "interval."
         )
         figs.append(
             _save(
@@ -988,14 +1062,13 @@ def _heatmap_reading(grid: pd.DataFrame, info: Indicator, xk: str, yk: str) -> s
     """Where in the grid the indicator is lowest and highest."""
     cells = grid.stack()
     (ly, lx), (hy, hx) = cells.idxmin(), cells.idxmax()
-    xs, ys = param_labels(xk)[0], param_labels(yk)[0]
 
     def where(x: Any, y: Any) -> str:
-        return f"{xs.format(v=_fmt_value(x))} and {ys.format(v=_fmt_value(y))}"
+        return f"{param_value_label(xk, x)} and {param_value_label(yk, y)}"
 
-    unit = " (£m)" if info.money else ""
     return (
-        f"{info.label}{unit} is lowest ({_short_number(cells.min())}) with {where(lx, ly)}, and "
+        f"The cell mean of {info.phrase} is lowest ({_short_number(cells.min())}) with "
+        f"{where(lx, ly)}, and "
         f"highest ({_short_number(cells.max())}) with {where(hx, hy)}."
     )
 
@@ -1014,11 +1087,12 @@ def figure_sweep_lines(sweep: Sweep, table: pd.DataFrame, ctx: _Ctx, out: Path) 
         scale = 1e6 if info.money else 1.0
         for scen, t in table[table["indicator"] == ind].groupby("scenario", sort=False):
             t = t.sort_values(k)
-            colour = SCENARIO_COLOURS.get(str(scen), "#3b75af")
+            one = table["scenario"].nunique() == 1
+            colour = "#3b75af" if one else SCENARIO_COLOURS.get(str(scen), "#3b75af")
             ax.plot(t[k], t["mean"] / scale, "o-", color=colour, label=scenario_label(scen))
             ax.fill_between(
                 t[k],
-                t["ci_low"] / scale,
+                (t["ci_low"] / scale).clip(lower=0),  # these indicators cannot be negative
                 t["ci_high"] / scale,
                 color=colour,
                 alpha=0.2,
@@ -1027,9 +1101,9 @@ def figure_sweep_lines(sweep: Sweep, table: pd.DataFrame, ctx: _Ctx, out: Path) 
             first, last = t.iloc[0], t.iloc[-1]
             readings.append(
                 f"{info.label}: {_short_number(first['mean'] / scale)} at "
-                f"{param_labels(k)[0].format(v=_fmt_value(first[k]))}, "
+                f"{param_value_label(k, first[k])}, "
                 f"{_short_number(last['mean'] / scale)} at "
-                f"{param_labels(k)[0].format(v=_fmt_value(last[k]))}"
+                f"{param_value_label(k, last[k])}"
             )
         ax.set(xlabel=param_labels(k)[1], ylabel=info.label, title=info.label)
         ax.grid(color="#eeeeee")
@@ -1056,17 +1130,24 @@ def figure_sweep_lines(sweep: Sweep, table: pd.DataFrame, ctx: _Ctx, out: Path) 
 
 
 def _pct(v: float) -> str:
-    return f"{v:.0f}%" if abs(v) >= 10 else f"{v:.1f}%"
+    """A percentage with two significant figures for small values, never "-0%"."""
+    text = f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}"
+    return ("0" if float(text) == 0 else text) + "%"
 
 
 def _spct(v: float) -> str:
-    return ("+" if v > 0 else "") + _pct(v)
+    """A signed percentage: +5%, -3.2%, 0%."""
+    text = _pct(v)
+    return text if text.startswith(("-", "0%")) else "+" + text
 
 
 def _short_number(v: float) -> str:
+    """Readable precision: 12,345 / 136 / 4.46 / 0.05."""
     if not np.isfinite(v):
         return "-"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}" if abs(v) >= 10 else f"{v:.2f}"
 
 
 def _row_label(row: pd.Series, ctx: _Ctx) -> str:
@@ -1075,13 +1156,52 @@ def _row_label(row: pd.Series, ctx: _Ctx) -> str:
     return ctx.labels.get(arm, scenario_label(str(row["scenario"])))
 
 
-def _best_effect(effects: pd.DataFrame, ind: str) -> pd.Series | None:
-    """The row with the largest distinguishable fall in ``ind``, else the largest estimate."""
+def extreme_reading(effects: pd.DataFrame, ind: str, ctx: _Ctx, want: str = "fall") -> str:
+    """Sentence on the largest distinguishable fall (or rise) in ``ind`` among scenarios.
+
+    If no scenario moves ``ind`` that way distinguishably from zero, says so and gives the
+    largest estimate with its interval, rather than promoting a noisy estimate to an effect.
+    """
     e = effects[effects["indicator"] == ind].dropna(subset=["rel_change_pct"])
     if e.empty:
-        return None
-    dist = e[e["distinguishable"]]
-    return (dist if len(dist) else e).sort_values("rel_change_pct").iloc[0]
+        return ""
+    sign = -1 if want == "fall" else 1
+    e = e.assign(_key=sign * e["rel_change_pct"]).sort_values("_key", ascending=False)
+    hits = e[e["distinguishable"] & (sign * e["diff_mean"] > 0)]
+    if len(hits):
+        row = hits.iloc[0]
+        return effect_sentence(row, _row_label(row, ctx), ctx)
+    phrase = indicator_info(ind).phrase
+    verb = "lowers" if want == "fall" else "raises"
+    top = e.iloc[0]
+    if sign * top["rel_change_pct"] <= 0:
+        return f"No scenario {verb} {phrase} compared with {ctx.baseline_phrase}."
+    return (
+        f"No scenario {verb} {phrase} distinguishably from zero at this number of replicates; "
+        f"the largest estimate is {_row_label(top, ctx)} ({_spct(top['rel_change_pct'])}, "
+        f"95% CI {_spct(top['rel_ci_low_pct'])} to {_spct(top['rel_ci_high_pct'])})."
+    )
+
+
+def scenario_sentence(effects: pd.DataFrame, arm: tuple[Any, ...], ctx: _Ctx) -> str:
+    """Per scenario: its distinguishable changes in the headline indicators, then the rest."""
+    e = effects[arm_ids(effects, ctx) == ctx.ids[arm]].set_index("indicator")
+    moved, flat = [], []
+    for ind in [i for i in HEADLINE if i in e.index]:
+        r = e.loc[ind]
+        label = indicator_info(ind).label.split(" (")[0]
+        name = label[0].lower() + label[1:]  # keep "UK" upper case
+        if r["distinguishable"] and np.isfinite(r["rel_change_pct"]):
+            moved.append(
+                f"{name} {_spct(r['rel_change_pct'])} (95% CI {_spct(r['rel_ci_low_pct'])} to "
+                f"{_spct(r['rel_ci_high_pct'])})"
+            )
+        else:
+            flat.append(name)
+    text = f"{ctx.labels[arm]}: " + ("; ".join(moved) if moved else "no distinguishable change")
+    if moved and flat:
+        text += f". No difference distinguishable from zero in {', '.join(flat)}"
+    return text + "."
 
 
 def effect_sentence(row: pd.Series, subject: str, ctx: _Ctx) -> str:
@@ -1119,7 +1239,7 @@ def effect_sentence(row: pd.Series, subject: str, ctx: _Ctx) -> str:
 
 
 def _tradeoff_reading(h: pd.DataFrame, w: pd.DataFrame, arms: list[int], ctx: _Ctx) -> str:
-    """The arm that cuts harm most, and what it does to wrongful removals."""
+    """The scenario that cuts harm most (by estimate), and its cost in wrongful removals."""
     best = min(arms, key=lambda a: h.loc[a, "rel_change_pct"])
     harm = effect_sentence(h.loc[best], ctx.labels[ctx.arms[best]], ctx)
     return f"{harm} {effect_sentence(w.loc[best], 'The same scenario', ctx)}"
@@ -1130,11 +1250,9 @@ def _timeseries_reading(
 ) -> str:
     """Sentence under a time-series figure."""
     if name == "prevalence" and len(effects):
-        row = _best_effect(effects, "harmful_views_per_10k")
-        return effect_sentence(row, _row_label(row, ctx), ctx) if row is not None else ""
+        return extreme_reading(effects, "harmful_views_per_10k", ctx)
     if name == "victims" and len(effects):
-        row = _best_effect(effects, "victims_women")
-        return effect_sentence(row, _row_label(row, ctx), ctx) if row is not None else ""
+        return extreme_reading(effects, "victims_women", ctx)
     if name == "fines":
         return _fines_reading(table, ctx)
     if name == "effort":
@@ -1162,8 +1280,9 @@ def _effort_reading(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx) -> str:
         return ""
     means = pol[cols].mean().sort_values()
     name = lambda c: sweep.platform_labels.get(c.split("__", 1)[1], c.split("__", 1)[1])  # noqa: E731
+    who = ctx.baseline_phrase if ref == ctx.base_id else ctx.labels[ctx.arms[ref]]
     return (
-        f"Under {ctx.labels[ctx.arms[ref]]}, mean effort over the policy period is highest "
+        f"Under {who}, mean effort over the policy period is highest "
         f"for the {name(means.index[-1]).lower()} ({means.iloc[-1]:.2f}) and lowest for the "
         f"{name(means.index[0]).lower()} ({means.iloc[0]:.2f})."
     )
@@ -1180,6 +1299,7 @@ vertical-align:top}td{text-align:right}th{background:#f4f4f4;text-align:left}
 .scroll{overflow-x:auto}.ci{color:#666;font-size:11px}.eff{color:#1a5e9a;font-weight:600}
 .noeff{color:#999}img{max-width:100%;border:1px solid #eee}.reading{background:#f7f9fc;
 padding:.5em .8em;border-left:3px solid #3b75af}code{background:#f4f4f4;padding:0 .2em}
+.warn{background:#fff4e5;padding:.5em .8em;border-left:3px solid #e08a00}
 """
 
 
@@ -1188,7 +1308,7 @@ def _fmt(v: float, ind: str) -> str:
     if not np.isfinite(v):
         return "-"
     if indicator_info(ind).money:
-        return f"£{v / 1e6:,.1f}m"
+        return f"{'-' if v < 0 else ''}£{abs(v) / 1e6:,.1f}m"
     return _short_number(v)
 
 
@@ -1241,13 +1361,15 @@ def read_assumptions() -> list[str]:
     return items
 
 
-def _sweep_section(sweep: Sweep, ctx: _Ctx) -> list[str]:
+def _sweep_section(sweep: Sweep) -> list[str]:
+    """Where the runs are, how many, how long they took, what varied."""
     runs = sweep.runs
     reps = runs.groupby(sweep.arm_cols, dropna=False)["seed"].nunique()
+    per = "per scenario" + (" and parameter combination" if sweep.swept else "")
     rep_text = (
-        f"{reps.iloc[0]} per scenario"
+        f"{reps.iloc[0]} {per}"
         if reps.nunique() == 1
-        else f"{reps.min()} to {reps.max()} per scenario (see the table in scenarios.csv)"
+        else f"{reps.min()} to {reps.max()} {per} (column n of scenarios.csv)"
     )
     n_expected = f" of {sweep.expected} expected" if sweep.expected is not None else ""
     items = [
@@ -1286,7 +1408,14 @@ def _sweep_section(sweep: Sweep, ctx: _Ctx) -> list[str]:
             f"Duplicate runs ignored (same scenario, parameters and seed): "
             f"{html.escape(', '.join(sweep.duplicates))}"
         )
-    return ["<h2>The sweep</h2><ul>", *[f"<li>{i}</li>" for i in items], "</ul>"]
+    out = ["<h2>The sweep</h2>"]
+    if sweep.failed or sweep.missing:  # say it before any number is read
+        out.append(
+            f"<p class='warn'>{len(sweep.failed)} run(s) failed and {len(sweep.missing)} "
+            "are missing: the results below use the complete runs only. They are listed at "
+            "the end of this page.</p>"
+        )
+    return [*out, "<ul>", *[f"<li>{i}</li>" for i in items], "</ul>"]
 
 
 def _sorted_values(col: pd.Series) -> list[Any]:
@@ -1298,16 +1427,9 @@ def _sorted_values(col: pd.Series) -> list[Any]:
         return sorted(values, key=str)
 
 
-def _scenarios_section(sweep: Sweep) -> list[str]:
-    names = list(
-        dict.fromkeys(
-            a
-            for a in sorted(
-                sweep.runs["scenario"].unique(),
-                key=lambda s: (list(SCENARIO_LABELS).index(s) if s in SCENARIO_LABELS else 99, s),
-            )
-        )
-    )
+def _scenarios_section(sweep: Sweep, ctx: _Ctx) -> list[str]:
+    """Each scenario in plain words, counterfactuals marked."""
+    names = list(dict.fromkeys(str(a[0]) for a in ctx.arms))
     out = ["<h2>The scenarios</h2><ul>"]
     for s in names:
         cf = " <i>(counterfactual: not current UK law)</i>" if sweep.counterfactual.get(s) else ""
@@ -1369,23 +1491,28 @@ def write_html(
         "<p>The numbers come from an agent-based simulation: they compare scenarios under the "
         "same assumptions, they are not forecasts. Money is at UK scale; user counts are "
         "simulated users.</p>",
-        *_sweep_section(sweep, ctx),
-        *_scenarios_section(sweep),
+        *_sweep_section(sweep),
+        *_scenarios_section(sweep, ctx),
         "<h2>Headline results</h2>",
         "<p>Each cell: mean over replicates, with its 95% confidence interval below. "
         f"Then the change compared with {html.escape(ctx.baseline_phrase)} (paired by replicate)"
         " with its 95% interval: <span class='eff'>blue</span> when the interval excludes zero,"
         " <span class='noeff'>grey</span> when no difference is distinguishable from zero at "
-        "this number of replicates. All numbers: <code>scenarios.csv</code> and "
+        "this number of replicates. Intervals are t-intervals; with few replicates and skewed "
+        "quantities they can reach values that are impossible (below zero, or below -100%). "
+        "All numbers: <code>scenarios.csv</code> and "
         "<code>effects.csv</code> next to this page.</p>",
         headline_table(sweep, table, effects, ctx),
     ]
     if effects_note:
         parts.append(f"<p><b>Note:</b> {html.escape(effects_note)}</p>")
     elif len(effects):
-        parts.append("<ul>")
-        for _, row in effects[effects["indicator"] == "harmful_views_per_10k"].iterrows():
-            parts.append(f"<li>{html.escape(effect_sentence(row, _row_label(row, ctx), ctx))}</li>")
+        parts.append(
+            f"<p>In words, change compared with {html.escape(ctx.baseline_phrase)}:</p><ul>"
+        )
+        for arm in ctx.arms:
+            if arm[0] != ctx.baseline:
+                parts.append(f"<li>{html.escape(scenario_sentence(effects, arm, ctx))}</li>")
         parts.append("</ul>")
     parts.append("<h2>Figures</h2>")
     parts += [f"<p><b>Note:</b> {html.escape(n)}</p>" for n in notes]
@@ -1430,7 +1557,11 @@ def _context(sweep: Sweep, baseline: str) -> _Ctx:
         if reps.nunique() == 1
         else f"{reps.min()}-{reps.max()} replicates"
     )
-    phrase = "the Act as enacted" if baseline == "baseline" else f"'{scenario_label(baseline)}'"
+    phrase = (
+        "the Act as enacted"
+        if baseline == "baseline"
+        else f"the scenario '{scenario_label(baseline)}'"
+    )
     return _Ctx(arms, sweep.swept, labels, arm_colours(sweep, arms), baseline, phrase, rep_text)
 
 
