@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -64,6 +65,12 @@ CORE_PLATFORM_OVERRIDES: tuple[str, ...] = (
 )
 
 
+@cache
+def platform_names() -> tuple[str, ...]:
+    """Names of the platforms in the default configuration (``configs/platforms``)."""
+    return tuple(compose_config().platforms)
+
+
 def core_config(n_users: int, days: int, seed: int = 0, *extra: str) -> SimConfig:
     """Engine configuration restricted to the daily core.
 
@@ -75,8 +82,7 @@ def core_config(n_users: int, days: int, seed: int = 0, *extra: str) -> SimConfi
         extra: further Hydra overrides (e.g. ``network_cache_dir=...``).
     """
     base = [f"population.n_users={n_users}", f"days={days}", "policy_start_day=0", f"seed={seed}"]
-    names = list(compose_config(base).platforms)
-    per_platform = [f"platforms.{p}.{o}" for p in names for o in CORE_PLATFORM_OVERRIDES]
+    per_platform = [f"platforms.{p}.{o}" for p in platform_names() for o in CORE_PLATFORM_OVERRIDES]
     return compose_config([*base, *CORE_OVERRIDES, *per_platform, *extra])
 
 

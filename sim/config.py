@@ -545,7 +545,13 @@ class SimConfig:
     days: int = param(
         730, lo=1, hi=36_500, unit="days", source="design brief: burn-in + policy year"
     )
-    policy_start_day: int = param(365, lo=0, hi=36_500, unit="day", source="design brief")
+    policy_start_day: int = param(
+        -1,
+        lo=-1,
+        hi=36_500,
+        unit="day (-1: half-way through the run)",
+        source="design brief: a burn-in before the policy and a policy period after it",
+    )
     network_cache_dir: str = param(
         "", source="implementation ('' = $OHSIM_CACHE/networks or ~/.cache/ohsim/networks)"
     )
@@ -649,9 +655,12 @@ def validate(cfg: SimConfig) -> SimConfig:
         ConfigError: naming the key, the value and what is allowed.
     """
     _walk("", cfg)
-    if cfg.policy_start_day > cfg.days:
+    if cfg.policy_start_day < 0:
+        cfg.policy_start_day = cfg.days // 2
+    if cfg.policy_start_day >= cfg.days:
         raise ConfigError(
-            f"policy_start_day={cfg.policy_start_day} is not allowed: must be <= days={cfg.days}"
+            f"policy_start_day={cfg.policy_start_day} is not allowed: must be < days={cfg.days} "
+            "(the summary covers the days from the policy start on), or -1 for half-way"
         )
     if not cfg.platforms:
         raise ConfigError("platforms={} is not allowed: define at least one platform")

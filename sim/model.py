@@ -273,7 +273,7 @@ class HarmModel(Model):
         for p in self.platform_list:
             if self.day > 0 and self.day % p.cfg.review_interval_days == 0:
                 p.review()
-        if self.day % 30 == 0:
+        if self.day > 0 and self.day % 30 == 0:
             self._refresh_audiences()
 
     def abusers_decide(self) -> dict[str, np.ndarray]:
@@ -419,7 +419,9 @@ class HarmModel(Model):
             items.reports[:n_items] += np.bincount(
                 rep_items, weights=reports[rows], minlength=n_items
             ).astype(np.int64)
-            rep_h = start + rng.random(len(rows)) * (window_end[rows] - start).clip(0)
+            # A report comes after the share it responds to was made.
+            lo_r = np.maximum(start, t_s[rows])
+            rep_h = lo_r + rng.random(len(rows)) * (window_end[rows] - lo_r).clip(0)
             self._queue_reviews(rep_items, rep_h)
         # Re-shares: each view re-shares with a small probability, to a random contact.
         n_re = rng.poisson(views * self.cfg.content.reshare_prob_per_view)
@@ -439,6 +441,25 @@ class HarmModel(Model):
                 self._add_shares(
                     new_item[rows_ok], new_sharer[rows_ok], t_new[rows_ok], plat[rows_ok]
                 )
+                # New shares draw views from their own hour to the end of today (later days
+                # are counted from midnight by the loop above).
+                k = len(rows_ok)
+                sh_new = slice(sh.n - k, sh.n)
+                w_end = np.minimum(end, items.removed_h[sh.item[sh_new]])
+                extra = (
+                    sh.audience[sh_new]
+                    * vp
+                    * attention_fraction(sh.t_h[sh_new], sh.t_h[sh_new], w_end, half)
+                )
+                items.views[:n_items] += np.bincount(
+                    sh.item[sh_new], weights=extra, minlength=n_items
+                )
+                self._harm_views_by_platform += np.bincount(
+                    items.platform[sh.item[sh_new]],
+                    weights=extra,
+                    minlength=len(self.platform_list),
+                )
+                self._harmful_views_today += float(extra.sum())
                 # Re-sharing an intimate image is itself an offence (s.66B): counted, not prosecuted.
                 self.deepfake_reshares += int((items.kind[new_item[rows_ok]] == DEEPFAKE).sum())
         # Shares stop drawing views when their item is gone or their attention is spent.
@@ -450,8 +471,9 @@ class HarmModel(Model):
         u = self.users
         rng = self.streams["moderation"]
         ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
-        posts = ea @ self._member_f
-        views = (ea @ self._aud) * self.cfg.content.view_prob
+        ea32 = ea.astype(np.float32)
+        posts = (self._member_T @ ea32).astype(np.float64)
+        views = (self._aud_T @ ea32).astype(np.float64) * self.cfg.content.view_prob
         self._benign_posts = posts
         self._benign_views = views
         wrongful = np.zeros(len(self.platform_list))
@@ -643,15 +665,17 @@ class HarmModel(Model):
     def _refresh_audiences(self) -> None:
         """Contacts of each user on each platform (recomputed monthly as users leave)."""
         m = self.users.member.astype(np.float32)
-        self._member_f = m
-        self._aud = np.asarray(self.adj @ m, dtype=np.float32) * m
+        # Platform-major layout: one contiguous row per platform makes the daily
+        # matrix-vector products over users cheap.
+        self._member_T = np.ascontiguousarray(m.T)
+        self._aud_T = np.ascontiguousarray((np.asarray(self.adj @ m, dtype=np.float32) * m).T)
         self._members = self.users.member.sum(axis=0)
         ea = self.users.effective_activity(self.cfg.population.self_censor_activity_factor)
         self._author_cum = np.cumsum(ea[:, None] * m, axis=0)
         if hasattr(self, "platform_list"):
             for p in self.platform_list:
                 if p.exited:
-                    self._aud[:, p.index] = 0.0
+                    self._aud_T[p.index] = 0.0
 
     def _target_weights(self) -> None:
         """Cumulative target-choice weights per item kind (gender bias x visibility)."""
@@ -747,7 +771,7 @@ class HarmModel(Model):
     def _add_shares(
         self, item: np.ndarray, sharer: np.ndarray, t_h: np.ndarray, plat: np.ndarray
     ) -> None:
-        audience = self._aud[sharer, plat].astype(np.float64)
+        audience = self._aud_T[plat, sharer].astype(np.float64)
         self.shares.append(item=item, sharer=sharer, t_h=t_h, audience=audience)
         self.items.potential_views[: self.items.n] += np.bincount(
             item, weights=audience * self.cfg.content.view_prob, minlength=self.items.n

@@ -60,7 +60,7 @@ def test_government_package_combines_scenarios():
             "platforms.mega.strategy='teleport' is not allowed: choose one of",
         ),
         ("regulator.targeting=os.system", "regulator.targeting='os.system' is not allowed"),
-        ("policy_start_day=5000", "policy_start_day=5000 is not allowed: must be <= days=730"),
+        ("policy_start_day=5000", "policy_start_day=5000 is not allowed: must be < days=730"),
         (
             "scenario.senior_manager_liability=everyone",
             "choose one of none, information_and_child_safety",
