@@ -36,7 +36,7 @@ def summarise(model: HarmModel) -> dict[str, float]:
     single = pev[pev["kind"] == "fine"]
     # Para 4(7): a fine and its daily penalties count together against one cap.
     decisions = [d for d in model.regulator.decisions if d["day"] >= start]
-    ratio = max((d["used"] / d["cap"] for d in decisions), default=0.0)
+    ratio = max((d["used"] / d["cap"] for d in decisions if d["cap"] > 0), default=0.0)
     harmful_views = float(pol["harmful_views"].sum())
     total_views = float(pol["total_views"].sum())
     created = int(in_period.sum())
