@@ -11,6 +11,8 @@ from sim.config import SimConfig
 from sim.defaults import compose_config
 
 REPO = Path(__file__).resolve().parent.parent
+# The named scenarios, one file each in configs/scenario/.
+SCENARIOS = tuple(sorted(p.stem for p in (REPO / "configs" / "scenario").glob("*.yaml")))
 
 
 def small_config(

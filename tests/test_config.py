@@ -8,18 +8,7 @@ from omegaconf.errors import ValidationError
 
 from sim.config import ConfigError, parameter_table, validate
 from sim.defaults import compose_config
-from tests.helpers import small_config
-
-SCENARIOS = [
-    "no_regulation",
-    "baseline",
-    "higher_fines",
-    "senior_manager_liability",
-    "deepfake_offence",
-    "fast_takedown",
-    "regulator_capacity",
-    "government_package",
-]
+from tests.helpers import SCENARIOS, small_config
 
 
 def test_every_parameter_has_a_source():

@@ -37,18 +37,10 @@ settings.register_profile(
 settings.register_profile(
     "explore", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+from tests.helpers import SCENARIOS  # noqa: E402
+
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
-SCENARIOS = (
-    "no_regulation",
-    "baseline",
-    "higher_fines",
-    "senior_manager_liability",
-    "deepfake_offence",
-    "fast_takedown",
-    "regulator_capacity",
-    "government_package",
-)
 NETWORKS = ("scale_free", "small_world", "sbm")
 PLATFORMS = ("mega", "midsize", "freespeech", "fringe")
 

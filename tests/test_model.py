@@ -9,7 +9,7 @@ from sim.agents import classifier_point, fine_cap
 from sim.content import EXPIRED, LIVE, REMOVED
 from sim.model import HarmModel
 from sim.population import WOMAN
-from tests.helpers import small_config
+from tests.helpers import SCENARIOS, small_config
 
 
 def test_fine_cap_is_the_greater_of_18m_and_ten_percent():
@@ -100,19 +100,7 @@ def test_scenarios_share_the_burn_in():
     assert not base.timeseries().equals(fast.timeseries())
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        "no_regulation",
-        "baseline",
-        "higher_fines",
-        "senior_manager_liability",
-        "deepfake_offence",
-        "fast_takedown",
-        "regulator_capacity",
-        "government_package",
-    ],
-)
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_scenario_runs(scenario):
     """Each named scenario runs and produces finite indicators."""
     model = HarmModel(small_config(f"scenario={scenario}", n_users=2000, days=150, start=50))
