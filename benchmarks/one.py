@@ -55,7 +55,7 @@ def measure(users: int, days: int, overrides: list[str]) -> dict[str, Any]:
                 [
                     f"population.n_users={users}",
                     f"days={days}",
-                    f"policy_start_day={min(365, days)}",
+                    f"policy_start_day={min(365, days - 1)}",
                     f"network_cache_dir={cache}",
                     *overrides,
                 ]
