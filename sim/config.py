@@ -395,7 +395,10 @@ class RegulatorConfig:
         lo=0,
         hi=1,
         unit="share of the cap for a clear breach",
-        source="Ofcom fines to date are 3-6 orders of magnitude below the cap (domain.md 2.4)",
+        source=A
+        + " (no UK precedent for a substantive illegal-content fine; Ofcom's fines to date,"
+        " all procedural and on small services, are 3-6 orders of magnitude below the cap:"
+        " domain.md 2.4; this gives 2.3 orders, see docs/validation.md check 10)",
     )
     fine_floor_gbp: float = param(
         18e6, lo=0, hi=1e12, unit="GBP", source="OSA 2023 Sch. 13 para 4(1)(a)"
