@@ -97,13 +97,17 @@ def _compose_groups(parsed: list[Override]) -> list[Any]:
     return out
 
 
-def check_overrides(overrides: Sequence[str]) -> None:
+def check_overrides(overrides: Sequence[str], config_dir: str | None = None) -> None:
     """Refuse overrides whose key the schema does not have, naming the allowed keys.
 
     Group choices (``scenario=...``), Hydra's own keys (``hydra.*``, ``hydra/...``) and
     deletions are left to Hydra, whose messages for those already list the options.
     Keys under a parameter dictionary (``*_params``) are checked later against the
-    behaviour's signature (:func:`sim.behaviours.create`).
+    behaviour's signature (:func:`sim.behaviours.create`). With an extra config
+    directory (``config_dir``, from ``--config-dir``, or a ``hydra.searchpath``
+    override), groups may exist that are not under ``configs/``: a top-level name the
+    schema lacks is then left to Hydra. Platform names are checked by composing the
+    chosen platforms file (with the search path), but not with ``config_dir``.
 
     Raises:
         ConfigError: naming the key, the value, the keys allowed there and the closest.
@@ -113,13 +117,15 @@ def check_overrides(overrides: Sequence[str]) -> None:
     except HydraException:
         return  # a syntax error: Hydra's parser message points at the character
     groups = config_groups()
-    searchpath = any(o.key_or_group.startswith("hydra.searchpath") for o in parsed)
+    searchpath = config_dir is not None or any(
+        o.key_or_group.startswith("hydra.searchpath") for o in parsed
+    )
     composed: list[Any] | None = None
 
     def lazily_composed() -> list[Any]:
         nonlocal composed
         if composed is None:
-            composed = _compose_groups(parsed)
+            composed = [] if config_dir is not None else _compose_groups(parsed)
         return composed
 
     to_check = [o for o in parsed if not _skip(o, groups, searchpath)]

@@ -150,7 +150,9 @@ def check_command_line(argv: list[str]) -> None:
     from sim.overrides import check_overrides
 
     args, _ = get_args_parser().parse_known_args(argv)
-    check_overrides(args.overrides)
+    if args.config_name not in (None, "config") or args.config_path is not None:
+        return  # another primary config: Hydra and validate() check it
+    check_overrides(args.overrides, config_dir=args.config_dir)
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")

@@ -541,6 +541,8 @@ def test_target_in_a_group_file_is_refused_without_import(tmp_path: Path, probe:
         ["+platforms.mega.strategy_params.adjustment=0.2", "platforms.fringe.abuser_reach=-1"],
         ["+experiment=fines_by_capacity", "hydra/launcher=basic", "hydra.launcher.n_jobs=2"],
         ["-m", "scenario=baseline,fast_takedown", "seed=range(0,3)", "network=small_world"],
+        # A group from another config directory (how sim.calibrate's output is used).
+        ["--config-dir", "results/calibration/x", "+calibrated=x", "--cfg", "job"],
     ],
 )
 def test_command_line_check_accepts_valid_overrides(overrides: list[str]) -> None:
@@ -548,5 +550,5 @@ def test_command_line_check_accepts_valid_overrides(overrides: list[str]) -> Non
     from sim.run import check_command_line
 
     check_command_line(overrides)
-    if "-m" not in overrides and not any(o.startswith(("+experiment", "hydra")) for o in overrides):
+    if not any(o.startswith(("-", "+experiment", "hydra")) for o in overrides):
         validate(compose_config(overrides))
