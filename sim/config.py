@@ -10,11 +10,13 @@ cross-field rules before any simulation starts.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
@@ -35,8 +37,13 @@ def param(
     source: str,
     choices: tuple[str, ...] | None = None,
     lo_open: bool = False,
+    sentinel: tuple[float, str] | None = None,
 ) -> Any:
-    """Declare a parameter with its bounds, unit and source (``source`` is mandatory)."""
+    """Declare a parameter with its bounds, unit and source (``source`` is mandatory).
+
+    ``sentinel`` is a (value, meaning) pair allowed outside ``[lo, hi]``, e.g. ``(-1,
+    "same as reach")``; no other value outside the range is.
+    """
     meta = {
         "lo": lo,
         "hi": hi,
@@ -44,6 +51,7 @@ def param(
         "source": source,
         "choices": choices,
         "lo_open": lo_open,
+        "sentinel": sentinel,
     }
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
@@ -286,7 +294,12 @@ class PlatformConfig:
     uk_users: float = param(1e6, lo=0, hi=1e8, lo_open=True, unit="users", source="see configs")
     reach: float = param(0.5, lo=0, hi=1, lo_open=True, unit="share of simulated users", source=A)
     abuser_reach: float = param(
-        -1.0, lo=-1, hi=1, unit="share of abusers (-1: same as reach)", source=A
+        -1.0,
+        lo=0,
+        hi=1,
+        unit="share of abusers",
+        sentinel=(-1.0, "same as reach"),
+        source=A,
     )
     arpu_gbp: float = param(20.0, lo=0, hi=1e4, unit="GBP/UK user/year", source=A)
     detection_skill: float = param(
@@ -586,8 +599,13 @@ def _check_field(key: str, value: Any, meta: dict[str, Any]) -> None:
         return
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"{key}={value!r} is not allowed: must be a finite number")
+    sentinel = meta.get("sentinel")
+    if sentinel is not None and value == sentinel[0]:
+        return
     lo, hi = meta.get("lo"), meta.get("hi")
     unit = f" {meta['unit']}" if meta.get("unit") else ""
+    if sentinel is not None:
+        unit += f", or exactly {sentinel[0]:g} ({sentinel[1]})"
     lo_open = bool(meta.get("lo_open"))
     too_low = lo is not None and (value < lo or (lo_open and value == lo))
     too_high = hi is not None and value > hi
@@ -632,14 +650,36 @@ def to_simconfig(cfg: DictConfig | SimConfig | dict | None) -> SimConfig:
     return obj
 
 
+def unknown_key_error(
+    key: str, value: str, known: list[str], *, prefix: str = "", part: str | None = None
+) -> ConfigError:
+    """The error for a key the schema does not know, with the known keys and the closest.
+
+    Args:
+        key: the whole dotted key as given (``population.n_usres``).
+        value: the value as the message should show it (already formatted).
+        known: the keys allowed at the level where ``part`` was not found.
+        prefix: the dotted path of that level (``population``; ``""`` at the top).
+        part: the unknown part of ``key`` (default: its last part).
+    """
+    part = key.rsplit(".", 1)[-1] if part is None else part
+    where = f"{prefix}." if prefix else ""
+    unknown = "" if f"{where}{part}" == key else f" {where}{part}"
+    close = difflib.get_close_matches(part, known, n=1)
+    hint = f"; closest match: {where}{close[0]}" if close else ""
+    return ConfigError(
+        f"{key}={value} is not allowed: unknown key{unknown} (known keys"
+        f"{' of ' + prefix if prefix else ''}: {', '.join(sorted(known))}){hint}"
+    )
+
+
 def _check_unknown_keys(raw: dict, cls: type, prefix: str) -> None:
     """Refuse keys the schema does not know (e.g. a typo added with Hydra's ``+``)."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key, value in raw.items():
         if key not in fields:
-            allowed = ", ".join(sorted(fields))
-            raise ConfigError(
-                f"{prefix}{key}={value!r} is not allowed: unknown key (known keys: {allowed})"
+            raise unknown_key_error(
+                f"{prefix}{key}", repr(value), list(fields), prefix=prefix.rstrip(".")
             )
         sub = cls.__annotations__.get(key)
         sub_cls = globals().get(sub) if isinstance(sub, str) else None
@@ -667,8 +707,20 @@ def validate(cfg: SimConfig) -> SimConfig:
         )
     if not cfg.platforms:
         raise ConfigError("platforms={} is not allowed: define at least one platform")
-    if sum(p.fringe for p in cfg.platforms.values()) > 1:
-        raise ConfigError("platforms: at most one platform may set fringe=true")
+    fringe = [name for name, p in cfg.platforms.items() if p.fringe]
+    if len(fringe) > 1:
+        which = " and ".join(f"platforms.{name}.fringe=true" for name in fringe)
+        raise ConfigError(
+            f"{which} are not allowed together: at most one platform may set fringe=true "
+            "(the lightly moderated site abuse is displaced to)"
+        )
+    pop = cfg.population
+    if pop.share_women + pop.share_other_gender > 1:
+        raise ConfigError(
+            f"population.share_women={pop.share_women} + population.share_other_gender="
+            f"{pop.share_other_gender} = {pop.share_women + pop.share_other_gender:g} is not "
+            "allowed: the two shares must sum to <= 1 (the rest of the users are men)"
+        )
     net = cfg.network
     if net.kind == "edge_list":
         if not net.path:
@@ -680,18 +732,72 @@ def validate(cfg: SimConfig) -> SimConfig:
             f"network.mean_degree={net.mean_degree} is not allowed: must be < "
             f"population.n_users={cfg.population.n_users}"
         )
-    # Memory guard: ~ (2 x edges x 12 bytes) for the graph plus ~200 bytes per user.
-    n = cfg.population.n_users
-    need_gb = (n * net.mean_degree * 12 + n * 200) / 1e9
-    if net.kind != "edge_list" and need_gb > 16:
-        raise ConfigError(
-            f"population.n_users={n} with network.mean_degree={net.mean_degree} would need "
-            f"~{need_gb:.0f} GB of memory: the allowed maximum is 16 GB on this machine size"
-        )
+    _check_memory(cfg)
     from sim.behaviours import check_strategy_names
 
     check_strategy_names(cfg)
     return cfg
+
+
+MEMORY_LIMIT_GB = 16.0  # the machine size runs are refused above (the project's target machine)
+USER_BYTES = 200  # per user: attributes, platform memberships, abuser state (measured order)
+EDGE_END_BYTES = 12  # per edge end: CSR int64 index + int32 platform-local copy
+
+
+def memory_estimate(cfg: SimConfig) -> dict[str, float]:
+    """Bytes the largest tables of a run will need, estimated before anything is built.
+
+    ``graph``: ~12 bytes per edge end plus ~200 bytes per user (0 for an edge list, whose
+    size is known only when read). ``items``: the harmful-item table keeps one row per
+    item ever created, ``HarmfulItems`` bytes per row, and its capacity doubles as it
+    grows, so up to twice that. The item count is an upper bound: every abuser willing
+    every day (no deterrence), n_users x abusers.share x abusers.attempts_per_day_mean x
+    days, less the deepfakes created but never shared. ``shares``: the live shares of
+    the items still drawing views (share zero only; re-shares multiply it by the cascade
+    size, small while spread is subcritical).
+    """
+    from sim.content import HarmfulItems, Shares
+
+    n = cfg.population.n_users
+    ab = cfg.abusers
+    graph = 0.0
+    if cfg.network.kind != "edge_list":
+        graph = n * cfg.network.mean_degree * EDGE_END_BYTES + n * USER_BYTES
+    per_day = n * ab.share * ab.attempts_per_day_mean
+    per_day *= 1.0 - ab.deepfake_share * (1.0 - ab.deepfake_share_prob)
+    items = per_day * cfg.days
+    item_bytes = sum(np.dtype(t).itemsize for t in HarmfulItems._spec.values())
+    share_bytes = sum(np.dtype(t).itemsize for t in Shares._spec.values())
+    live = per_day * min(cfg.days, cfg.content.item_lifetime_days)
+    return {
+        "graph": graph,
+        "items": 2 * item_bytes * items,
+        "shares": 2 * share_bytes * live,
+        "n_items": items,
+    }
+
+
+def _check_memory(cfg: SimConfig) -> None:
+    """Refuse a configuration whose tables would not fit in memory, before allocating."""
+    est = memory_estimate(cfg)
+    total_gb = (est["graph"] + est["items"] + est["shares"]) / 1e9
+    if total_gb <= MEMORY_LIMIT_GB:
+        return
+    n, net, ab = cfg.population.n_users, cfg.network, cfg.abusers
+    keys = [f"population.n_users={n}"]
+    if net.kind != "edge_list":
+        keys.append(f"network.mean_degree={net.mean_degree}")
+    keys += [
+        f"days={cfg.days}",
+        f"abusers.share={ab.share}",
+        f"abusers.attempts_per_day_mean={ab.attempts_per_day_mean}",
+    ]
+    raise ConfigError(
+        f"{', '.join(keys)} would need ~{total_gb:.0f} GB of memory (graph "
+        f"~{est['graph'] / 1e9:.1f} GB; harmful-item table ~{est['items'] / 1e9:.1f} GB for up "
+        f"to {est['n_items']:.2g} items; live shares ~{est['shares'] / 1e9:.1f} GB): "
+        f"the allowed maximum is {MEMORY_LIMIT_GB:.0f} GB on this machine size"
+    )
 
 
 def parameter_table() -> list[dict[str, Any]]:
@@ -719,6 +825,7 @@ def parameter_table() -> list[dict[str, Any]]:
                     "lo": m.get("lo"),
                     "hi": m.get("hi"),
                     "choices": m.get("choices"),
+                    "sentinel": m.get("sentinel"),
                     "source": m.get("source", ""),
                 }
             )

@@ -24,7 +24,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import SimConfig, register_configs, to_simconfig, validate
+from sim.config import ConfigError, SimConfig, register_configs, to_simconfig, validate
 from sim.outputs import config_hash, is_complete, now_utc, provenance, write_failure, write_run
 
 register_configs()
@@ -136,6 +136,25 @@ def run_job(cfg: DictConfig) -> dict[str, float] | None:
     return summary
 
 
+def check_command_line(argv: list[str]) -> None:
+    """Check the command line's overrides against the schema before Hydra composes them.
+
+    Hydra refuses an unknown key before :func:`main` runs, with a message that lists no
+    allowed keys; this names them (and the closest), for single runs and sweeps alike.
+
+    Raises:
+        ConfigError: naming the key, the value and the keys allowed there.
+    """
+    from hydra._internal.utils import get_args_parser  # Hydra's own argv parser (<1.4)
+
+    from sim.overrides import check_overrides
+
+    args, _ = get_args_parser().parse_known_args(argv)
+    if args.config_name not in (None, "config") or args.config_path is not None:
+        return  # another primary config: Hydra and validate() check it
+    check_overrides(args.overrides, config_dir=args.config_dir)
+
+
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> dict[str, float] | None:
     """Hydra task: one simulation run."""
@@ -143,6 +162,12 @@ def main(cfg: DictConfig) -> dict[str, float] | None:
 
 
 if __name__ == "__main__":
+    try:
+        check_command_line(sys.argv[1:])
+    except ConfigError as err:
+        # Nothing has been created yet: no run or sweep folder.
+        print(f"Error in the command line: {err}", file=sys.stderr)
+        sys.exit(1)
     main()
     # The callback object lives in sim.sweeps (imported by Hydra), not in __main__.
     from sim.sweeps import SweepBookkeeping

@@ -15,7 +15,10 @@ arbitrary code. See ``docs/extending.md`` for a worked example.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import inspect
+import math
 import pkgutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -48,8 +51,21 @@ def available(kind: str) -> list[str]:
     return sorted(_REGISTRY[kind])
 
 
+def parameters(cls: type) -> list[str]:
+    """Names of the keyword parameters a behaviour class accepts (its ``__init__``)."""
+    sig = inspect.signature(cls)
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in sig.parameters.values() if p.kind in kinds]
+
+
 def create(kind: str, name: str, key: str, params: dict[str, Any] | None = None) -> Any:
-    """Instantiate the behaviour ``name`` with its parameters, with errors naming ``key``."""
+    """Instantiate the behaviour ``name`` with its parameters, with errors naming ``key``.
+
+    ``key`` is the config key of the name (``platforms.mega.strategy``); its parameters
+    are at ``key + "_params"``. Unknown parameters are refused with the ones the class
+    accepts; non-finite values and the class's own range checks (``ValueError``) are
+    refused naming the key.
+    """
     from sim.config import ConfigError
 
     cls = _REGISTRY[kind].get(name)
@@ -58,10 +74,32 @@ def create(kind: str, name: str, key: str, params: dict[str, Any] | None = None)
             f"{key}={name!r} is not allowed: choose one of {', '.join(available(kind))}"
         )
     params = dict(params or {})
+    accepted = parameters(cls)
+    for pname, value in params.items():
+        if pname not in accepted:
+            allowed = (
+                f"parameters of {name!r}: {', '.join(accepted)}"
+                if accepted
+                else f"{name!r} takes no parameters"
+            )
+            close = difflib.get_close_matches(pname, accepted, n=1)
+            hint = f"; closest match: {key}_params.{close[0]}" if close else ""
+            raise ConfigError(
+                f"{key}_params.{pname}={value!r} is not allowed: unknown parameter "
+                f"({allowed}){hint}"
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(
+                f"{key}_params.{pname}={value!r} is not allowed: must be a finite number"
+            )
     try:
         return cls(**params)
-    except TypeError as err:
-        raise ConfigError(f"{key}_params={params!r} is not allowed for {name!r}: {err}") from err
+    except (TypeError, ValueError) as err:
+        # Name the one parameter the class complained about when its message says which.
+        culprit = [p for p in params if str(err).startswith(f"{p}=")]
+        what = f"{key}_params.{culprit[0]}={params[culprit[0]]!r}" if culprit else None
+        what = what or f"{key}_params={params!r}"
+        raise ConfigError(f"{what} is not allowed for {name!r}: {err}") from err
 
 
 def check_strategy_names(cfg: SimConfig) -> None:

@@ -44,6 +44,8 @@ class LogitDeterrence:
     """A noisy version of the deterrence rule: act with logistic probability of net gain."""
 
     def __init__(self, sanction_weight: float = 10.0, temperature: float = 0.2) -> None:
+        if sanction_weight < 0:
+            raise ValueError(f"sanction_weight={sanction_weight} must be >= 0")
         if temperature <= 0:
             raise ValueError(f"temperature={temperature} must be > 0")
         self.sanction_weight = sanction_weight

@@ -25,6 +25,8 @@ class RiskBased:
     """
 
     def __init__(self, min_score_share: float = 0.0) -> None:
+        if not 0 <= min_score_share <= 1:
+            raise ValueError(f"min_score_share={min_score_share} must be in [0, 1]")
         self.min_score_share = min_score_share
 
     def select(
