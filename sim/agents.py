@@ -9,6 +9,7 @@ simulated users stand for ``uk_users`` real users of each platform.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -305,24 +306,22 @@ class Platform(Agent):
 class RollingWindow:
     """Daily observations kept for the last ``days`` days (sums and rates).
 
-    Held as one list per key (a day without a key counts 0.0), so a total is one
-    ``sum`` over a list: the same values in the same order as summing day by day.
+    Held as one deque per key (a day without a key counts 0.0), so a total is one
+    ``sum`` over it: the same values in the same order as summing day by day.
     """
 
     def __init__(self, days: int) -> None:
         self.days = days
         self._n = 0  # days held
-        self._cols: dict[str, list[float]] = {}
+        self._cols: dict[str, deque[float]] = {}
 
     def push(self, **values: float) -> None:
         """Add today's observations."""
         cols = self._cols
         for key in values.keys() - cols.keys():
-            cols[key] = [0.0] * self._n
+            cols[key] = deque([0.0] * self._n, maxlen=self.days)
         for key, col in cols.items():
             col.append(values.get(key, 0.0))
-            if len(col) > self.days:
-                del col[0]
         self._n = min(self._n + 1, self.days)
 
     def total(self, key: str) -> float:
@@ -625,14 +624,19 @@ class CriminalJustice(Agent):
         self._intake_abuser, self._intake_offence = [], []
         self.reports_today = len(ab)
         taken = self.rule.triage(off, self.capacity_today(), rng)
-        ab, off = ab[taken], off[taken]
-        due = day + 1 + rng.exponential(self.cfg.days_to_charge_mean, len(ab)).astype(np.int64)
-        self.abuser = np.concatenate([self.abuser, ab])
-        self.offence = np.concatenate([self.offence, off])
-        self.stage = np.concatenate([self.stage, np.zeros(len(ab), np.int8)])
-        self.due = np.concatenate([self.due, due])
+        if len(taken):
+            ab, off = ab[taken], off[taken]
+            due = day + 1 + rng.exponential(self.cfg.days_to_charge_mean, len(ab)).astype(np.int64)
+            self.abuser = np.concatenate([self.abuser, ab])
+            self.offence = np.concatenate([self.offence, off])
+            self.stage = np.concatenate([self.stage, np.zeros(len(ab), np.int8)])
+            self.due = np.concatenate([self.due, due])
 
         now = self.due <= day
+        if not now.any():  # no decision due today (no random numbers are drawn then)
+            none = (np.zeros(0, np.int64), np.zeros(0, np.int8))
+            self.charged_today = self.convicted_today = none
+            return
         charge_now = now & (self.stage == 0)
         trial_now = now & (self.stage == 1)
         # Charging decisions.

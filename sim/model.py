@@ -68,18 +68,6 @@ CUSTODY_SHARE = 0.12
 CHILD_WEIGHT_DEEPFAKE = 0.5
 
 
-def _binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
-    """``rng.binomial(n, p)``, drawing only where ``n > 0`` (most abusers act rarely).
-
-    A zero count draws no random numbers, so the stream and the values are those of
-    ``rng.binomial(n, p)``; skipping the zeros saves numpy's per-element set-up.
-    """
-    out = np.zeros_like(n)
-    pos = n > 0
-    out[pos] = rng.binomial(n[pos], p)
-    return out
-
-
 def default_cache_dir() -> Path:
     """Where built networks are cached: ``$OHSIM_CACHE/networks`` or ``~/.cache/ohsim/networks``."""
     root = os.environ.get("OHSIM_CACHE") or str(Path.home() / ".cache" / "ohsim")
@@ -188,6 +176,7 @@ class HarmModel(Model):
         # --- content and records -----------------------------------------------------
         self.items = HarmfulItems(capacity=4096)
         self.shares = Shares(capacity=8192)
+        self._responded_below = 0  # every item below this row has been responded to
         self._events: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
         self._acts = np.zeros((self.abusers.n, 3))
@@ -317,10 +306,10 @@ class HarmModel(Model):
             axis=1,
         )
         attempts = rng.poisson(ab.propensity * free)
-        deepfake_attempts = _binomial(rng, attempts, cfg.deepfake_share)
+        deepfake_attempts = rng.binomial(attempts, cfg.deepfake_share)
         harass = (attempts - deepfake_attempts) * willing[:, HARASSMENT_OFFENCE]
         created = deepfake_attempts * willing[:, DEEPFAKE_CREATION]
-        shared = _binomial(rng, created, cfg.deepfake_share_prob) * willing[:, DEEPFAKE_SHARING]
+        shared = rng.binomial(created, cfg.deepfake_share_prob) * willing[:, DEEPFAKE_SHARING]
         self._acts = np.stack([harass, shared, created], axis=1).astype(float)
         self.deepfakes_created_today = int(created.sum())
         n_free = int(np.count_nonzero(free))
@@ -355,14 +344,15 @@ class HarmModel(Model):
         creators = ab.ids[who]
         plat = self._choose_platforms(creators, rng)
         ok = plat >= 0
-        creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
+        if not ok.all():
+            creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
         k = len(creators)
         if k == 0:
             return
         targets = np.empty(k, np.int64)
-        for kind in (HARASSMENT, DEEPFAKE):
-            sel = kinds == kind
-            if sel.any():
+        n_h = k - int(np.count_nonzero(kinds))  # harassment comes first (HARASSMENT == 0)
+        for kind, sel in ((HARASSMENT, slice(0, n_h)), (DEEPFAKE, slice(n_h, k))):
+            if sel.stop > sel.start:
                 targets[sel] = self._choose_targets(creators[sel], kind, rng)
         created_h = self.day * HOURS + rng.random(k) * HOURS
         ids = self.items.append(
@@ -406,7 +396,7 @@ class HarmModel(Model):
         n_rep = int(np.count_nonzero(reported))
         rep_h = created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
         self.items.reports[new] += reported
-        self._queue_reviews(ids[reported], rep_h)
+        self._queue_reviews(ids[reported], rep_h, sorted_unique=True)
 
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
@@ -561,6 +551,8 @@ class HarmModel(Model):
             [p.effort * p.cfg.suspension_prob_at_full_effort for p in self.platform_list]
         )[plat]
         hit = rng.random(len(removed)) < prob
+        if not hit.any():
+            return
         users, plat = items.creator[removed][hit], plat[hit]
         ab = self._abuser_index[users]
         ok = (ab >= 0) & self.users.member[users, plat]
@@ -591,11 +583,14 @@ class HarmModel(Model):
         live = items.live_ids()
         old = live[items.created_h[live] + self.cfg.content.item_lifetime_days * HOURS <= end]
         items.state[old] = EXPIRED
-        n = items.n
-        ended = np.flatnonzero((items.state[:n] != LIVE) & ~items.responded[:n])
+        # Items below the mark have all been responded to: search from there.
+        lo, n = self._responded_below, items.n
+        ended = lo + np.flatnonzero((items.state[lo:n] != LIVE) & ~items.responded[lo:n])
         if len(ended) == 0:
             return
         items.responded[ended] = True
+        pending = np.flatnonzero(~items.responded[lo:n])
+        self._responded_below = lo + int(pending[0]) if len(pending) else n
         rng = self.streams["content"]
         pot = np.maximum(items.potential_views[ended], 1e-9)
         exposure = 0.5 + 0.5 * np.minimum(1.0, items.views[ended] / pot)
@@ -787,10 +782,11 @@ class HarmModel(Model):
         the share of harmful items each platform removed over the last 30 days, which
         abusers observe (displacement; Horta Ribeiro et al. 2021).
         """
-        risk = self._removal_rates()
         beta = self.cfg.abusers.displacement_sensitivity
         open_ = np.array([not p.exited for p in self.platform_list])
-        w = self.users.member[creators] * (np.exp(-beta * risk) * open_)[None, :]
+        # Without displacement every weight is exp(0) = 1 and the removal rates do not matter.
+        pull = np.exp(-beta * self._removal_rates()) * open_ if beta != 0 else open_ * 1.0
+        w = self.users.member[creators] * pull[None, :]
         tot = w.sum(axis=1)
         cum = np.cumsum(w, axis=1)
         r = rng.random(len(creators)) * tot
@@ -813,14 +809,16 @@ class HarmModel(Model):
         if j < 0 or self.platform_list[j].exited:
             return
         rng = self.streams["abusers"]
+        ids = self.abusers.ids
+        draw = rng.random(len(ids))
+        rate = self.cfg.abusers.fringe_join_prob_per_day
+        if rate <= 0:  # nobody joins (the draws above keep the stream as it was)
+            return
         risk = self._removal_rates()
         main = risk[np.arange(len(risk)) != j]
         pressure = min(max(float((main.mean() if len(main) else 0.0) - risk[j]), 0.0), 1.0)
-        ids = self.abusers.ids
         outside = ~self.users.member[ids, j]
-        join = outside & (
-            rng.random(len(ids)) < self.cfg.abusers.fringe_join_prob_per_day * pressure / 0.1
-        )
+        join = outside & (draw < rate * pressure / 0.1)
         if join.any():
             self.users.member[ids[join], j] = True
             self.fringe_joins += int(join.sum())
@@ -846,13 +844,20 @@ class HarmModel(Model):
         sums = np.bincount(item - lo, weights=weights)
         col[lo : lo + len(sums)] += sums.astype(col.dtype, copy=False)
 
-    def _queue_reviews(self, ids: np.ndarray, report_h: np.ndarray) -> None:
-        """A report puts an item in its platform's review queue (if not already queued)."""
+    def _queue_reviews(
+        self, ids: np.ndarray, report_h: np.ndarray, sorted_unique: bool = False
+    ) -> None:
+        """A report puts an item in its platform's review queue (if not already queued).
+
+        The first report of each item counts, items in id order (``sorted_unique``: the
+        caller's ids are already increasing).
+        """
         if len(ids) == 0:
             return
         items = self.items
-        ids, first = np.unique(ids, return_index=True)
-        report_h = report_h[first]
+        if not sorted_unique:
+            ids, first = np.unique(ids, return_index=True)
+            report_h = report_h[first]
         fresh = (items.review_due_h[ids] == np.inf) & (items.state[ids] == LIVE)
         ids, report_h = ids[fresh], report_h[fresh]
         if len(ids) == 0:
