@@ -705,11 +705,16 @@ class HarmModel(Model):
         if member_changed:
             self._member_seen = u.member.copy()
             self._censoring_seen = None  # benign_activity recomputes its sums
-            m = u.member.astype(np.float32)
             # Platform-major layout: one contiguous row per platform makes the daily
             # matrix-vector products over users cheap.
-            self._member_T = np.ascontiguousarray(m.T)
-            self._aud_T = np.ascontiguousarray((np.asarray(self.adj @ m, dtype=np.float32) * m).T)
+            self._member_T = np.ascontiguousarray(u.member.T, dtype=np.float32)
+            # Contacts on each platform: one sparse matrix-vector product per platform
+            # (about twice as fast as one product with the users x platforms block, and
+            # the same sums in the same order).
+            contacts_T = np.stack(
+                [np.asarray(self.adj @ row, dtype=np.float32) for row in self._member_T]
+            )
+            self._aud_T = contacts_T * self._member_T
             if hasattr(self, "platform_list"):
                 for p in self.platform_list:
                     if p.exited:
