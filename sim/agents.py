@@ -9,7 +9,9 @@ simulated users stand for ``uk_users`` real users of each platform.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +58,14 @@ def classifier_point(effort: np.ndarray | float, skill: float) -> tuple[Any, Any
         z = ndtri(1.0 - np.maximum(fpr, 1e-300))
     recall = np.where(fpr > 0, ndtr(skill - z), 0.0)
     return recall, fpr
+
+
+@lru_cache(maxsize=1024)
+def operating_point_at(effort: float, skill: float) -> tuple[float, float]:
+    """``classifier_point`` for one effort and skill, as floats (memoised: efforts change
+    monthly, and the daily step asks for the same point many times)."""
+    recall, fpr = classifier_point(effort, skill)
+    return float(recall), float(fpr)
 
 
 @dataclass
@@ -139,8 +149,11 @@ class Platform(Agent):
 
     def operating_point(self) -> tuple[float, float]:
         """Current (recall for harassment, false-positive rate)."""
-        r, f = classifier_point(self.effort, self.skill())
-        return float(r), float(f)
+        return operating_point_at(self.effort, self.skill())
+
+    def recall(self, deepfake: bool = False) -> float:
+        """Current recall of automated detection for an item type."""
+        return operating_point_at(self.effort, self.skill(deepfake))[0]
 
     def review_hours(self, effort: float | np.ndarray | None = None) -> Any:
         """Hours from a user report to a review decision (faster with effort or a duty)."""
@@ -291,25 +304,33 @@ class Platform(Agent):
 
 
 class RollingWindow:
-    """Daily observations kept for the last ``days`` days (sums and rates)."""
+    """Daily observations kept for the last ``days`` days (sums and rates).
+
+    Held as one deque per key (a day without a key counts 0.0), so a total is one
+    ``sum`` over it: the same values in the same order as summing day by day.
+    """
 
     def __init__(self, days: int) -> None:
         self.days = days
-        self._rows: list[dict[str, float]] = []
+        self._n = 0  # days held
+        self._cols: dict[str, deque[float]] = {}
 
     def push(self, **values: float) -> None:
         """Add today's observations."""
-        self._rows.append(values)
-        if len(self._rows) > self.days:
-            self._rows.pop(0)
+        cols = self._cols
+        for key in values.keys() - cols.keys():
+            cols[key] = deque([0.0] * self._n, maxlen=self.days)
+        for key, col in cols.items():
+            col.append(values.get(key, 0.0))
+        self._n = min(self._n + 1, self.days)
 
     def total(self, key: str) -> float:
         """Sum over the window."""
-        return float(sum(r.get(key, 0.0) for r in self._rows))
+        return float(sum(self._cols.get(key, ())))
 
     def rate(self, key: str) -> float:
         """Mean per day over the window."""
-        return self.total(key) / max(1, len(self._rows))
+        return self.total(key) / max(1, self._n)
 
     def ratio(self, num: str, den: str) -> float:
         """Ratio of window sums (0 if the denominator is 0)."""
@@ -603,14 +624,19 @@ class CriminalJustice(Agent):
         self._intake_abuser, self._intake_offence = [], []
         self.reports_today = len(ab)
         taken = self.rule.triage(off, self.capacity_today(), rng)
-        ab, off = ab[taken], off[taken]
-        due = day + 1 + rng.exponential(self.cfg.days_to_charge_mean, len(ab)).astype(np.int64)
-        self.abuser = np.concatenate([self.abuser, ab])
-        self.offence = np.concatenate([self.offence, off])
-        self.stage = np.concatenate([self.stage, np.zeros(len(ab), np.int8)])
-        self.due = np.concatenate([self.due, due])
+        if len(taken):
+            ab, off = ab[taken], off[taken]
+            due = day + 1 + rng.exponential(self.cfg.days_to_charge_mean, len(ab)).astype(np.int64)
+            self.abuser = np.concatenate([self.abuser, ab])
+            self.offence = np.concatenate([self.offence, off])
+            self.stage = np.concatenate([self.stage, np.zeros(len(ab), np.int8)])
+            self.due = np.concatenate([self.due, due])
 
         now = self.due <= day
+        if not now.any():  # no decision due today (no random numbers are drawn then)
+            none = (np.zeros(0, np.int64), np.zeros(0, np.int8))
+            self.charged_today = self.convicted_today = none
+            return
         charge_now = now & (self.stage == 0)
         trial_now = now & (self.stage == 1)
         # Charging decisions.

@@ -49,11 +49,11 @@ class _Columns:
         """Append rows given as equal-length arrays; return their indices."""
         k = len(next(iter(cols.values())))
         self._grow(k)
-        idx = np.arange(self.n, self.n + k)
+        lo, hi = self.n, self.n + k
         for name, values in cols.items():
-            getattr(self, name)[idx] = values
-        self.n += k
-        return idx
+            getattr(self, name)[lo:hi] = values
+        self.n = hi
+        return np.arange(lo, hi)
 
     def view(self, name: str) -> np.ndarray:
         """The filled part of column ``name``."""
@@ -90,9 +90,18 @@ class HarmfulItems(_Columns):
         "responded": np.bool_,
     }
 
+    # Items below this index are no longer live (an item never becomes live again), so
+    # the search for live items starts there instead of at the first item ever posted.
+    _first_live = 0
+
     def live_ids(self) -> np.ndarray:
         """Indices of items still drawing views."""
-        return np.flatnonzero(self.view("state") == LIVE)
+        lo = self._first_live
+        ids = np.flatnonzero(self.state[lo : self.n] == LIVE)
+        if lo:
+            ids += lo
+        self._first_live = int(ids[0]) if len(ids) else self.n
+        return ids
 
 
 class Shares(_Columns):
@@ -133,4 +142,5 @@ def attention_fraction(
     a = np.maximum(start_h, t_share) - t_share
     b = np.maximum(end_h, t_share) - t_share
     frac = np.exp(-a / tau) - np.exp(-b / tau)
-    return np.clip(frac, 0.0, 1.0)
+    # a >= 0, so frac <= 1 - exp(-b / tau) < 1; only an empty window (b < a) goes below 0.
+    return np.maximum(frac, 0.0, out=frac)

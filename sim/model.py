@@ -14,6 +14,7 @@ comparisons paired.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import pandas as pd
 from mesa import Model
 
 from sim import network as netmod
-from sim.agents import CriminalJustice, Platform, Regulator, classifier_point, fine_cap
+from sim.agents import CriminalJustice, Platform, Regulator, fine_cap
 from sim.behaviours import create
 from sim.config import SimConfig, to_simconfig, validate
 from sim.content import (
@@ -96,6 +97,8 @@ class HarmModel(Model):
         self.day = -1
         self.policy_active = False
         self.deepfake_creation_active = False
+        self._offence_key: tuple[bool, bool] | None = None
+        self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
 
         # --- population and network -------------------------------------------------
         pop = cfg.population
@@ -127,6 +130,8 @@ class HarmModel(Model):
         is_abuser[self.abusers.ids] = True
         self._abuser_index = np.full(n, -1, np.int64)
         self._abuser_index[self.abusers.ids] = np.arange(self.abusers.n)
+        self._abuser_range = np.arange(self.abusers.n)
+        self._abuser_range_twice = np.tile(self._abuser_range, 2)
         prng = self.streams["population"]
         for j, pc in enumerate(cfg.platforms.values()):
             u = prng.random(n)
@@ -151,6 +156,7 @@ class HarmModel(Model):
         )
         self._refresh_audiences()
         self._target_weights()
+        self._severity_factor = (self._severity_months() / 12.0) ** cfg.abusers.severity_elasticity
 
         # --- actors ------------------------------------------------------------------
         self.platform_list: list[Platform] = []
@@ -159,6 +165,8 @@ class HarmModel(Model):
             p.initial_members = int(member[:, j].sum())
             p.scale = pc.uk_users / max(1, p.initial_members)
             self.platform_list.append(p)
+        self._auto_delay_hours = np.array([p.cfg.auto_delay_hours for p in self.platform_list])
+        self._review_accuracy = np.array([p.cfg.review_accuracy for p in self.platform_list])
         self.regulator = Regulator(self)
         self.justice = CriminalJustice(self)
         self.abuser_rule = create(
@@ -168,6 +176,7 @@ class HarmModel(Model):
         # --- content and records -----------------------------------------------------
         self.items = HarmfulItems(capacity=4096)
         self.shares = Shares(capacity=8192)
+        self._responded_below = 0  # every item below this row has been responded to
         self._events: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
         self._acts = np.zeros((self.abusers.n, 3))
@@ -200,9 +209,12 @@ class HarmModel(Model):
         return self.cfg.scenario.takedown_duty_hours if self.regulation_active else 0.0
 
     def offence_active(self) -> np.ndarray:
-        """Which of the offences (population.OFFENCES) exist today."""
-        scen = self.cfg.scenario
-        return np.array([True, scen.deepfake_sharing_offence, self.deepfake_creation_active])
+        """Which of the offences (population.OFFENCES) exist today (do not modify the array)."""
+        key = (self.cfg.scenario.deepfake_sharing_offence, self.deepfake_creation_active)
+        if self._offence_key != key:
+            self._offence_key = key
+            self._offence_active = np.array([True, *key])
+        return self._offence_active
 
     def fine_cap_for(self, platform: Platform) -> float:
         """Statutory cap for a platform under the scenario's cap multiplier, GBP."""
@@ -281,8 +293,7 @@ class HarmModel(Model):
         ab = self.abusers
         cfg = self.cfg.abusers
         rng = self.streams["abusers"]
-        severity = self._severity_months()
-        sanction = ab.perceived_certainty() * (severity / 12.0) ** cfg.severity_elasticity
+        sanction = ab.perceived_certainty() * self._severity_factor
         sanction = sanction * self.offence_active()
         free = ab.incapacitated_until < self.day
         willing = np.stack(
@@ -301,7 +312,10 @@ class HarmModel(Model):
         shared = rng.binomial(created, cfg.deepfake_share_prob) * willing[:, DEEPFAKE_SHARING]
         self._acts = np.stack([harass, shared, created], axis=1).astype(float)
         self.deepfakes_created_today = int(created.sum())
-        self._willing_share = float(willing[free, HARASSMENT_OFFENCE].mean()) if free.any() else 0.0
+        n_free = int(np.count_nonzero(free))
+        self._willing_share = (
+            np.count_nonzero(willing[free, HARASSMENT_OFFENCE]) / n_free if n_free else 0.0
+        )
         unshared = created - shared
         return {"harass": harass, "shared": shared, "unshared": unshared}
 
@@ -313,53 +327,50 @@ class HarmModel(Model):
         self._ban_evasion()
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
         n_unshared = acts["unshared"]
-        who = np.repeat(np.arange(ab.n), n_unshared)
+        who = np.repeat(self._abuser_range, n_unshared)
         if len(who):
             targets = self._choose_targets(ab.ids[who], DEEPFAKE, rng)
             aware = rng.random(len(who)) < self.cfg.justice.victim_aware_prob_unshared_deepfake
             self._harm_victims(targets[aware])
             self._police_reports(who[aware], DEEPFAKE, shared=False)
-        kinds = np.concatenate(
-            [
-                np.full(int(acts["harass"].sum()), HARASSMENT, np.int8),
-                np.full(int(acts["shared"].sum()), DEEPFAKE, np.int8),
-            ]
-        )
-        who = np.concatenate(
-            [np.repeat(np.arange(ab.n), acts["harass"]), np.repeat(np.arange(ab.n), acts["shared"])]
-        )
+        # Harassment first, then shared deepfakes, each in abuser order.
+        counts = np.concatenate([acts["harass"], acts["shared"]])
+        who = np.repeat(self._abuser_range_twice, counts)
         self._new_items_today = np.zeros(0, np.int64)
         if len(who) == 0:
             return
+        kinds = np.full(len(who), HARASSMENT, np.int8)
+        kinds[int(acts["harass"].sum()) :] = DEEPFAKE
         creators = ab.ids[who]
         plat = self._choose_platforms(creators, rng)
         ok = plat >= 0
-        creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
+        if not ok.all():
+            creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
         k = len(creators)
         if k == 0:
             return
         targets = np.empty(k, np.int64)
-        for kind in (HARASSMENT, DEEPFAKE):
-            sel = kinds == kind
-            if sel.any():
+        n_h = k - int(np.count_nonzero(kinds))  # harassment comes first (HARASSMENT == 0)
+        for kind, sel in ((HARASSMENT, slice(0, n_h)), (DEEPFAKE, slice(n_h, k))):
+            if sel.stop > sel.start:
                 targets[sel] = self._choose_targets(creators[sel], kind, rng)
         created_h = self.day * HOURS + rng.random(k) * HOURS
         ids = self.items.append(
             creator=creators,
             target=targets,
             kind=kinds,
-            platform=plat.astype(np.int8),
+            platform=plat,
             created_h=created_h,
-            removed_h=np.full(k, np.inf),
-            views=np.zeros(k),
-            potential_views=np.zeros(k),
-            shares=np.zeros(k, np.int64),
-            reports=np.zeros(k, np.int64),
-            state=np.full(k, LIVE, np.int8),
-            proactive=np.zeros(k, bool),
-            review_due_h=np.full(k, np.inf),
-            day=np.full(k, self.day, np.int32),
-            responded=np.zeros(k, bool),
+            removed_h=np.inf,
+            views=0.0,
+            potential_views=0.0,
+            shares=0,
+            reports=0,
+            state=LIVE,
+            proactive=False,
+            review_due_h=np.inf,
+            day=self.day,
+            responded=False,
         )
         self._new_items_today = ids
         self._add_shares(ids, creators, created_h, plat)
@@ -367,25 +378,25 @@ class HarmModel(Model):
         self._police_reports(who, kinds, shared=True)
         # Automated screening at upload: detected items come down after a short delay.
         mrng = self.streams["moderation"]
-        recall = np.empty(k)
-        for p in self.platform_list:
-            for kind in (HARASSMENT, DEEPFAKE):
-                sel = (plat == p.index) & (kinds == kind)
-                if sel.any():
-                    recall[sel] = classifier_point(p.effort, p.skill(kind == DEEPFAKE))[0]
-        detected = mrng.random(k) < recall
-        delay = (
-            mrng.exponential(1.0, k)
-            * np.array([p.cfg.auto_delay_hours for p in self.platform_list])[plat]
+        recall_by = np.array(
+            [
+                [p.recall(kind == DEEPFAKE) for kind in (HARASSMENT, DEEPFAKE)]
+                for p in self.platform_list
+            ]
         )
+        recall = recall_by[plat, kinds]
+        detected = mrng.random(k) < recall
+        delay = mrng.exponential(1.0, k) * self._auto_delay_hours[plat]
         due = created_h + delay
-        self.items.review_due_h[ids[detected]] = due[detected]
-        self.items.proactive[ids[detected]] = True
+        new = slice(ids[0], ids[0] + k)  # the new items are consecutive rows
+        self.items.review_due_h[new][detected] = due[detected]
+        self.items.proactive[new] |= detected
         # Targets report what they see (EIU: 1 in 4 women report to the platform).
         reported = (~detected) & (mrng.random(k) < self.cfg.population.report_prob_target)
-        rep_h = created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, int(reported.sum()))
-        self.items.reports[ids[reported]] += 1
-        self._queue_reviews(ids[reported], rep_h)
+        n_rep = int(np.count_nonzero(reported))
+        rep_h = created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
+        self.items.reports[new] += reported
+        self._queue_reviews(ids[reported], rep_h, sorted_unique=True)
 
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
@@ -405,8 +416,7 @@ class HarmModel(Model):
         half = self.cfg.content.attention_halflife_hours
         frac = attention_fraction(t_s, start, window_end, half)
         views = sh.view("audience") * vp * frac
-        n_items = items.n
-        items.views[:n_items] += np.bincount(it, weights=views, minlength=n_items)
+        self._add_by_item(items.views, it, views)
         self._harm_views_by_platform = np.bincount(
             items.platform[it], weights=views, minlength=len(self.platform_list)
         )
@@ -416,12 +426,10 @@ class HarmModel(Model):
         if reports.any():
             rows = np.flatnonzero(reports)
             rep_items = it[rows]
-            items.reports[:n_items] += np.bincount(
-                rep_items, weights=reports[rows], minlength=n_items
-            ).astype(np.int64)
+            self._add_by_item(items.reports, rep_items, reports[rows])
             # A report comes after the share it responds to was made.
             lo_r = np.maximum(start, t_s[rows])
-            rep_h = lo_r + rng.random(len(rows)) * (window_end[rows] - lo_r).clip(0)
+            rep_h = lo_r + rng.random(len(rows)) * np.maximum(window_end[rows] - lo_r, 0.0)
             self._queue_reviews(rep_items, rep_h)
         # Re-shares: each view re-shares with a small probability, to a random contact.
         n_re = rng.poisson(views * self.cfg.content.reshare_prob_per_view)
@@ -434,10 +442,10 @@ class HarmModel(Model):
             ok = (new_sharer >= 0) & (items.state[new_item] == LIVE)
             ok[ok] &= self.users.member[new_sharer[ok], plat[ok]]
             lo = np.maximum(start, t_s[rows])
-            t_new = lo + rng.random(len(rows)) * np.clip(window_end[rows] - lo, 0.0, None)
+            t_new = lo + rng.random(len(rows)) * np.maximum(window_end[rows] - lo, 0.0)
             rows_ok = np.flatnonzero(ok & (window_end[rows] > lo))
             if len(rows_ok):
-                items.shares[:n_items] += np.bincount(new_item[rows_ok], minlength=n_items)
+                self._add_by_item(items.shares, new_item[rows_ok])
                 self._add_shares(
                     new_item[rows_ok], new_sharer[rows_ok], t_new[rows_ok], plat[rows_ok]
                 )
@@ -451,9 +459,7 @@ class HarmModel(Model):
                     * vp
                     * attention_fraction(sh.t_h[sh_new], sh.t_h[sh_new], w_end, half)
                 )
-                items.views[:n_items] += np.bincount(
-                    sh.item[sh_new], weights=extra, minlength=n_items
-                )
+                self._add_by_item(items.views, sh.item[sh_new], extra)
                 self._harm_views_by_platform += np.bincount(
                     items.platform[sh.item[sh_new]],
                     weights=extra,
@@ -470,22 +476,30 @@ class HarmModel(Model):
         """Lawful posts and views (aggregated), automated false positives and wrongful removals."""
         u = self.users
         rng = self.streams["moderation"]
-        ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
-        ea32 = ea.astype(np.float32)
-        posts = (self._member_T @ ea32).astype(np.float64)
-        views = (self._aud_T @ ea32).astype(np.float64) * self.cfg.content.view_prob
-        self._benign_posts = posts
-        self._benign_views = views
+        # Posts and views per platform change only when self-censoring or the monthly
+        # audiences change (activity itself is fixed); otherwise yesterday's sums are today's.
+        if not np.array_equal(u.self_censoring, self._censoring_seen):
+            self._censoring_seen = u.self_censoring.copy()
+            ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
+            ea32 = ea.astype(np.float32)
+            self._benign_posts = (self._member_T @ ea32).astype(np.float64)
+            self._benign_views = (self._aud_T @ ea32).astype(
+                np.float64
+            ) * self.cfg.content.view_prob
+        posts = self._benign_posts
+        benign_report_prob = self.cfg.content.benign_report_prob
         wrongful = np.zeros(len(self.platform_list))
         self._benign_reports = np.zeros(len(self.platform_list))
         for p in self.platform_list:
             j = p.index
             if p.exited:
                 continue
-            _, fpr = p.operating_point()
+            fpr = p.operating_point()[1]
             auto = rng.poisson(posts[j] * fpr)
-            reports = rng.poisson(posts[j] * self.cfg.content.benign_report_prob)
-            by_review = rng.binomial(reports, 1.0 - p.cfg.review_accuracy)
+            reports = by_review = 0
+            if benign_report_prob > 0:  # a zero rate draws nothing: skip the calls
+                reports = rng.poisson(posts[j] * benign_report_prob)
+                by_review = rng.binomial(reports, 1.0 - p.cfg.review_accuracy)
             self._benign_reports[j] = reports
             wrongful[j] = auto + by_review
             if wrongful[j] > 0:
@@ -513,7 +527,7 @@ class HarmModel(Model):
             self._removed_today = np.zeros(0, np.int64)
             return
         rng = self.streams["moderation"]
-        acc = np.array([p.cfg.review_accuracy for p in self.platform_list])[items.platform[due]]
+        acc = self._review_accuracy[items.platform[due]]
         auto = items.proactive[due]
         # Automated detections are removed outright; human reviews err with 1 - accuracy.
         remove = auto | (rng.random(len(due)) < acc)
@@ -537,6 +551,8 @@ class HarmModel(Model):
             [p.effort * p.cfg.suspension_prob_at_full_effort for p in self.platform_list]
         )[plat]
         hit = rng.random(len(removed)) < prob
+        if not hit.any():
+            return
         users, plat = items.creator[removed][hit], plat[hit]
         ab = self._abuser_index[users]
         ok = (ab >= 0) & self.users.member[users, plat]
@@ -567,11 +583,14 @@ class HarmModel(Model):
         live = items.live_ids()
         old = live[items.created_h[live] + self.cfg.content.item_lifetime_days * HOURS <= end]
         items.state[old] = EXPIRED
-        n = items.n
-        ended = np.flatnonzero((items.state[:n] != LIVE) & ~items.responded[:n])
+        # Items below the mark have all been responded to: search from there.
+        lo, n = self._responded_below, items.n
+        ended = lo + np.flatnonzero((items.state[lo:n] != LIVE) & ~items.responded[lo:n])
         if len(ended) == 0:
             return
         items.responded[ended] = True
+        pending = np.flatnonzero(~items.responded[lo:n])
+        self._responded_below = lo + int(pending[0]) if len(pending) else n
         rng = self.streams["content"]
         pot = np.maximum(items.potential_views[ended], 1e-9)
         exposure = 0.5 + 0.5 * np.minimum(1.0, items.views[ended] / pot)
@@ -621,6 +640,11 @@ class HarmModel(Model):
     def settle_platform_accounts(self) -> None:
         """Daily revenue and moderation spend per platform, GBP at UK scale."""
         content = self.cfg.content
+        n_plat = len(self.platform_list)
+        items = self.items
+        created_by = np.bincount(items.platform[self._new_items_today], minlength=n_plat)
+        removed_by = np.bincount(items.platform[self._removed_today], minlength=n_plat)
+        self._created_by_platform = created_by
         for p in self.platform_list:
             j = p.index
             p.revenue_today = p.spend_today = 0.0
@@ -636,21 +660,28 @@ class HarmModel(Model):
             p.revenue_today = p.cfg.arpu_gbp * uk_active * max(engagement, 0.0) / 365.0
             if p.restricted:
                 p.revenue_today *= 0.5
-            p.spend_today = p.moderation_cost(p.effort, p.meets_duty) / 365.0
-            created = int((self.items.platform[self._new_items_today] == j).sum())
-            removed = int((self.items.platform[self._removed_today] == j).sum())
+            p.spend_today = self._daily_spend(p)
             p.window.push(
                 harmful_views=self._harm_views_by_platform[j],
                 total_views=total_views,
-                created=created,
-                removed=removed,
+                created=int(created_by[j]),
+                removed=int(removed_by[j]),
                 unresolved_reports=float(self._dismissed[j]),
                 left_harm=float(self._left_today["harm"][j]),
                 left_wrongful=float(self._left_today["wrongful"][j]),
                 wrongful=float(self._wrongful[j]),
             )
+        self._removal_rates_day = None  # the windows moved on
 
     # ------------------------------------------------------------------ helpers
+    def _daily_spend(self, p: Platform) -> float:
+        """Moderation spend a day, GBP (memoised: it changes only with effort or the duty)."""
+        key = (p.index, p.effort, p.meets_duty, self.takedown_duty_hours)
+        spend = self._spend_cache.get(key)
+        if spend is None:
+            spend = self._spend_cache[key] = p.moderation_cost(p.effort, p.meets_duty) / 365.0
+        return spend
+
     def _severity_months(self) -> np.ndarray:
         """Maximum custodial term per offence (population.OFFENCES order), months."""
         j = self.cfg.justice
@@ -663,19 +694,36 @@ class HarmModel(Model):
         )
 
     def _refresh_audiences(self) -> None:
-        """Contacts of each user on each platform (recomputed monthly as users leave)."""
-        m = self.users.member.astype(np.float32)
-        # Platform-major layout: one contiguous row per platform makes the daily
-        # matrix-vector products over users cheap.
-        self._member_T = np.ascontiguousarray(m.T)
-        self._aud_T = np.ascontiguousarray((np.asarray(self.adj @ m, dtype=np.float32) * m).T)
-        self._members = self.users.member.sum(axis=0)
-        ea = self.users.effective_activity(self.cfg.population.self_censor_activity_factor)
-        self._author_cum = np.cumsum(ea[:, None] * m, axis=0)
-        if hasattr(self, "platform_list"):
-            for p in self.platform_list:
-                if p.exited:
-                    self._aud_T[p.index] = 0.0
+        """Contacts of each user on each platform (recomputed monthly as users leave).
+
+        Memberships and self-censoring are compared with those of the last refresh, and
+        what did not change is kept (the sparse product over the network is the costly part).
+        """
+        u = self.users
+        self._members = u.member.sum(axis=0)
+        member_changed = not np.array_equal(u.member, getattr(self, "_member_seen", None))
+        if member_changed:
+            self._member_seen = u.member.copy()
+            self._censoring_seen = None  # benign_activity recomputes its sums
+            # Platform-major layout: one contiguous row per platform makes the daily
+            # matrix-vector products over users cheap.
+            self._member_T = np.ascontiguousarray(u.member.T, dtype=np.float32)
+            # Contacts on each platform: one sparse matrix-vector product per platform
+            # (about twice as fast as one product with the users x platforms block, and
+            # the same sums in the same order).
+            contacts_T = np.stack(
+                [np.asarray(self.adj @ row, dtype=np.float32) for row in self._member_T]
+            )
+            self._aud_T = contacts_T * self._member_T
+            if hasattr(self, "platform_list"):
+                for p in self.platform_list:
+                    if p.exited:
+                        self._aud_T[p.index] = 0.0
+        if member_changed or not np.array_equal(u.self_censoring, self._author_censoring):
+            self._author_censoring = u.self_censoring.copy()
+            ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
+            m = u.member.astype(np.float32)
+            self._author_cum = np.cumsum(ea[:, None] * m, axis=0)
 
     def _target_weights(self) -> None:
         """Cumulative target-choice weights per item kind (gender bias x visibility)."""
@@ -696,6 +744,8 @@ class HarmModel(Model):
             DEEPFAKE: np.where(np.arange(3) == WOMAN, odds, 1.0),
         }
         self._cum_weights = {HARASSMENT: np.cumsum(w_h), DEEPFAKE: np.cumsum(w_d)}
+        # Probability a drawn contact is accepted as target, by gender.
+        self._gender_accept = {k: gw / gw.max() for k, gw in self._gender_weight.items()}
 
     def _choose_targets(
         self, creators: np.ndarray, kind: int, rng: np.random.Generator
@@ -708,14 +758,13 @@ class HarmModel(Model):
         local = rng.random(k) < self.cfg.abusers.local_target_prob
         if local.any():
             c = self._random_contacts(creators[local], rng)
-            gw = self._gender_weight[kind]
-            accept = (c >= 0) & (
-                rng.random(len(c)) < gw[self.users.gender[np.maximum(c, 0)]] / gw.max()
-            )
+            accept_p = self._gender_accept[kind]
+            accept = (c >= 0) & (rng.random(len(c)) < accept_p[self.users.gender[np.maximum(c, 0)]])
             pick = np.where(accept, c, glob[local])
             glob[local] = pick
         same = glob == creators
-        glob[same] = (glob[same] + 1) % self.users.n
+        if same.any():
+            glob[same] = (glob[same] + 1) % self.users.n
         return glob
 
     def _random_contacts(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -724,6 +773,8 @@ class HarmModel(Model):
         lo, hi = indptr[users], indptr[users + 1]
         deg = hi - lo
         has = deg > 0
+        if has.all():
+            return indices[lo + (rng.random(len(users)) * deg).astype(np.int64)].astype(np.int64)
         out = np.full(len(users), -1, np.int64)
         pos = lo[has] + (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
         out[has] = indices[pos]
@@ -736,10 +787,11 @@ class HarmModel(Model):
         the share of harmful items each platform removed over the last 30 days, which
         abusers observe (displacement; Horta Ribeiro et al. 2021).
         """
-        risk = self._removal_rates()
         beta = self.cfg.abusers.displacement_sensitivity
         open_ = np.array([not p.exited for p in self.platform_list])
-        w = self.users.member[creators] * (np.exp(-beta * risk) * open_)[None, :]
+        # Without displacement every weight is exp(0) = 1 and the removal rates do not matter.
+        pull = np.exp(-beta * self._removal_rates()) * open_ if beta != 0 else open_ * 1.0
+        w = self.users.member[creators] * pull[None, :]
         tot = w.sum(axis=1)
         cum = np.cumsum(w, axis=1)
         r = rng.random(len(creators)) * tot
@@ -747,7 +799,14 @@ class HarmModel(Model):
         return np.where(tot > 0, np.minimum(choice, len(self.platform_list) - 1), -1)
 
     def _removal_rates(self) -> np.ndarray:
-        return np.array([p.window.ratio("removed", "created") for p in self.platform_list])
+        """Share of harmful items each platform removed over its 30-day window (read-only)."""
+        # The windows change once a day (settle_platform_accounts); several processes ask.
+        if getattr(self, "_removal_rates_day", None) != self.day:
+            self._removal_rates_day = self.day
+            self._removal_rates_cache = np.array(
+                [p.window.ratio("removed", "created") for p in self.platform_list]
+            )
+        return self._removal_rates_cache
 
     def _join_fringe(self) -> None:
         """Abusers who face strict moderation join the lightly moderated platform."""
@@ -755,14 +814,16 @@ class HarmModel(Model):
         if j < 0 or self.platform_list[j].exited:
             return
         rng = self.streams["abusers"]
-        risk = self._removal_rates()
-        main = np.delete(risk, j)
-        pressure = float(np.clip((main.mean() if len(main) else 0.0) - risk[j], 0.0, 1.0))
         ids = self.abusers.ids
+        draw = rng.random(len(ids))
+        rate = self.cfg.abusers.fringe_join_prob_per_day
+        if rate <= 0:  # nobody joins (the draws above keep the stream as it was)
+            return
+        risk = self._removal_rates()
+        main = risk[np.arange(len(risk)) != j]
+        pressure = min(max(float((main.mean() if len(main) else 0.0) - risk[j]), 0.0), 1.0)
         outside = ~self.users.member[ids, j]
-        join = outside & (
-            rng.random(len(ids)) < self.cfg.abusers.fringe_join_prob_per_day * pressure / 0.1
-        )
+        join = outside & (draw < rate * pressure / 0.1)
         if join.any():
             self.users.member[ids[join], j] = True
             self.fringe_joins += int(join.sum())
@@ -773,40 +834,63 @@ class HarmModel(Model):
     ) -> None:
         audience = self._aud_T[plat, sharer].astype(np.float64)
         self.shares.append(item=item, sharer=sharer, t_h=t_h, audience=audience)
-        self.items.potential_views[: self.items.n] += np.bincount(
-            item, weights=audience * self.cfg.content.view_prob, minlength=self.items.n
-        )
+        self._add_by_item(self.items.potential_views, item, audience * self.cfg.content.view_prob)
 
-    def _queue_reviews(self, ids: np.ndarray, report_h: np.ndarray) -> None:
-        """A report puts an item in its platform's review queue (if not already queued)."""
+    @staticmethod
+    def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """``col[i] +=`` the summed ``weights`` (or the count) of the rows of each item ``i``.
+
+        One ``bincount`` over the span of items involved (recent ones), not over every
+        item ever posted.
+        """
+        if len(item) == 0:
+            return
+        lo = int(item.min())
+        sums = np.bincount(item - lo, weights=weights)
+        col[lo : lo + len(sums)] += sums.astype(col.dtype, copy=False)
+
+    def _queue_reviews(
+        self, ids: np.ndarray, report_h: np.ndarray, sorted_unique: bool = False
+    ) -> None:
+        """A report puts an item in its platform's review queue (if not already queued).
+
+        The first report of each item counts, items in id order (``sorted_unique``: the
+        caller's ids are already increasing).
+        """
         if len(ids) == 0:
             return
         items = self.items
-        ids, first = np.unique(ids, return_index=True)
-        report_h = report_h[first]
+        if not sorted_unique:
+            ids, first = np.unique(ids, return_index=True)
+            report_h = report_h[first]
         fresh = (items.review_due_h[ids] == np.inf) & (items.state[ids] == LIVE)
         ids, report_h = ids[fresh], report_h[fresh]
         if len(ids) == 0:
             return
         plat = items.platform[ids]
-        delay = np.empty(len(ids))
         rng = self.streams["moderation"]
         duty = self.takedown_duty_hours
+        n_plat = len(self.platform_list)
+        counts = np.bincount(plat, minlength=n_plat)
+        hours, sigma, backlog = np.zeros(n_plat), np.zeros(n_plat), np.zeros(n_plat)
+        meets = np.zeros(n_plat, bool)
         for p in self.platform_list:
-            sel = plat == p.index
-            if not sel.any():
+            j = p.index
+            if counts[j] == 0:
                 continue
-            load = sel.sum() + self._benign_reports_today(p.index)
-            cap = p.review_capacity(self._members[p.index])
-            backlog_h = HOURS * max(0.0, load / max(cap, 1e-9) - 1.0) if np.isfinite(cap) else 0.0
-            # Log-normal review times around the platform's pace: a long tail of slow cases.
-            d = p.review_hours() * np.exp(
-                p.cfg.review_delay_sigma * rng.standard_normal(int(sel.sum()))
+            load = counts[j] + self._benign_reports_today(j)
+            cap = p.review_capacity(self._members[j])
+            backlog[j] = (
+                HOURS * max(0.0, load / max(cap, 1e-9) - 1.0) if math.isfinite(cap) else 0.0
             )
-            d = d + backlog_h
-            if p.meets_duty:
-                d = np.minimum(d, duty)
-            delay[sel] = d
+            hours[j], sigma[j], meets[j] = p.review_hours(), p.cfg.review_delay_sigma, p.meets_duty
+        # Log-normal review times around the platform's pace: a long tail of slow cases.
+        # The normal draws go to the platforms in turn (platform order, then item order).
+        z = np.empty(len(ids))
+        z[np.argsort(plat, kind="stable")] = rng.standard_normal(len(ids))
+        delay = hours[plat] * np.exp(sigma[plat] * z) + backlog[plat]
+        if meets.any():
+            delay = np.where(meets[plat], np.minimum(delay, duty), delay)
         items.review_due_h[ids] = report_h + delay
 
     def _benign_reports_today(self, j: int) -> float:
@@ -823,7 +907,14 @@ class HarmModel(Model):
         sh = self.shares
         if sh.n:
             it = sh.view("item")
-            mask = np.isin(it, ids)
+            # Shares of the removed items: look the share's item up in a table over the
+            # span of removed ids (faster than np.isin for the few items a day).
+            lo = int(ids.min())
+            table = np.zeros(int(ids.max()) - lo + 1, bool)
+            table[ids - lo] = True
+            rel = it - lo
+            mask = (rel >= 0) & (rel < len(table))
+            mask[mask] = table[rel[mask]]
             if mask.any():
                 end = (self.day + 1) * HOURS
                 rows = np.flatnonzero(mask)
@@ -834,8 +925,10 @@ class HarmModel(Model):
                     self.cfg.content.attention_halflife_hours,
                 )
                 extra = sh.audience[rows] * self.cfg.content.view_prob * frac
-                items.views[: items.n] -= np.bincount(it[rows], weights=extra, minlength=items.n)
-                np.maximum(items.views[: items.n], 0.0, out=items.views[: items.n])
+                hit = it[rows]
+                self._add_by_item(items.views, hit, -extra)
+                span = items.views[hit.min() : hit.max() + 1]  # views elsewhere are >= 0
+                np.maximum(span, 0.0, out=span)
                 self._harm_views_by_platform -= np.bincount(
                     items.platform[it[rows]], weights=extra, minlength=len(self.platform_list)
                 )
@@ -844,7 +937,11 @@ class HarmModel(Model):
     def _harm_victims(self, targets: np.ndarray) -> None:
         """Mark first-time victims (counted by gender and age band in the time series)."""
         u = self.users
-        new = np.unique(targets[~u.victim[targets]])
+        new = targets[~u.victim[targets]]
+        if len(new) == 0:
+            self._victims_today.append(new)
+            return
+        new = np.unique(new)
         u.victim[new] = True
         u.first_harm_day[new] = self.day
         self._victims_today.append(new)
@@ -859,6 +956,13 @@ class HarmModel(Model):
             return
         rng = self.streams["justice"]
         j = self.cfg.justice
+        draw = rng.random(len(abuser_idx))
+        p = np.where(
+            kinds == HARASSMENT, j.police_report_prob_harassment, j.police_report_prob_deepfake
+        )
+        hit = draw < p
+        if not hit.any():
+            return
         kinds = np.broadcast_to(np.asarray(kinds), abuser_idx.shape)
         active = self.offence_active()
         offence = np.where(
@@ -871,10 +975,7 @@ class HarmModel(Model):
             offence = np.where(
                 (kinds == DEEPFAKE) & ~active[DEEPFAKE_SHARING], DEEPFAKE_CREATION, offence
             )
-        p = np.where(
-            kinds == HARASSMENT, j.police_report_prob_harassment, j.police_report_prob_deepfake
-        )
-        ok = active[offence] & (rng.random(len(offence)) < p)
+        ok = active[offence] & hit
         self.justice.report(abuser_idx[ok], offence[ok].astype(np.int8))
 
     def _sample_authors(self, j: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -902,8 +1003,11 @@ class HarmModel(Model):
             return
         u = self.users
         censor = rng.random(len(users)) < p_censor
-        u.self_censoring[users[censor]] = True
+        if censor.any():
+            u.self_censoring[users[censor]] = True
         leave = rng.random(len(users)) < p_leave
+        if not leave.any():
+            return
         plat = np.broadcast_to(np.asarray(plat), users.shape)
         lu, lp = users[leave], plat[leave]
         was = u.member[lu, lp]
@@ -961,27 +1065,28 @@ class HarmModel(Model):
         harm_v = max(self._harmful_views_today, 0.0)
         total = float(self._benign_views.sum()) + harm_v
         nv = np.concatenate(self._victims_today) if self._victims_today else np.zeros(0, np.int64)
-        g = u.gender[nv]
+        by_gender = np.bincount(u.gender[nv], minlength=3)
+        by_kind = np.bincount(items.kind[new], minlength=2)
         row: dict[str, float] = {
             "day": self.day,
             "total_views": total,
             "harmful_views": harm_v,
             "harmful_views_per_10k": 1e4 * harm_v / total if total > 0 else 0.0,
             "harmful_items_created": len(new),
-            "harassment_items_created": int((items.kind[new] == HARASSMENT).sum()),
-            "deepfake_items_shared": int((items.kind[new] == DEEPFAKE).sum()),
+            "harassment_items_created": int(by_kind[HARASSMENT]),
+            "deepfake_items_shared": int(by_kind[DEEPFAKE]),
             "deepfakes_created": self.deepfakes_created_today,
             "harmful_items_removed": len(removed),
-            "harmful_items_removed_proactive": int(items.proactive[removed].sum()),
-            "live_harmful_items": int((items.view("state") == LIVE).sum()),
-            "victims_new_women": int((g == WOMAN).sum()),
-            "victims_new_men": int((g == MAN).sum()),
-            "victims_new_other": int((g == OTHER).sum()),
-            "victims_new_children": int(u.child[nv].sum()),
+            "harmful_items_removed_proactive": int(np.count_nonzero(items.proactive[removed])),
+            "live_harmful_items": len(items.live_ids()),
+            "victims_new_women": int(by_gender[WOMAN]),
+            "victims_new_men": int(by_gender[MAN]),
+            "victims_new_other": int(by_gender[OTHER]),
+            "victims_new_children": int(np.count_nonzero(u.child[nv])),
             "wrongful_removals": float(self._wrongful.sum()),
             "accounts_suspended": self._suspended_today,
-            "self_censoring_users": int(u.self_censoring.sum()),
-            "users_left_any_platform": int(u.left_any.sum()),
+            "self_censoring_users": int(np.count_nonzero(u.self_censoring)),
+            "users_left_any_platform": int(np.count_nonzero(u.left_any)),
             "abusers_offending_share": self._willing_share,
             "perceived_certainty_mean": float(
                 self.abusers.perceived_certainty()[:, HARASSMENT_OFFENCE].mean()
@@ -995,27 +1100,59 @@ class HarmModel(Model):
             "charges": len(self.justice.charged_today[0]),
             "convictions": len(self.justice.convicted_today[0]),
         }
-        plat_new = items.platform[new]
-        for p in self.platform_list:
-            j, name = p.index, p.name
+        created = self._created_by_platform
+        for p, keys in zip(self.platform_list, self._platform_columns(), strict=True):
+            j = p.index
             recall, fpr = p.operating_point()
-            row[f"effort__{name}"] = 0.0 if p.exited else p.effort
-            row[f"recall__{name}"] = 0.0 if p.exited else recall
-            row[f"false_positive_rate__{name}"] = 0.0 if p.exited else fpr
             cap = p.review_capacity(self._members[j])
-            row[f"review_capacity_per_day__{name}"] = float(cap) if np.isfinite(cap) else -1.0
-            row[f"members__{name}"] = int(self._members[j])
-            row[f"harmful_views__{name}"] = float(max(self._harm_views_by_platform[j], 0.0))
-            row[f"harmful_items_created__{name}"] = int((plat_new == j).sum())
-            row[f"moderation_spend_gbp__{name}"] = p.spend_today
-            row[f"revenue_gbp__{name}"] = p.revenue_today
-            row[f"fines_gbp__{name}"] = 0.0
-            row[f"exited__{name}"] = int(p.exited)
+            row.update(
+                zip(
+                    keys,
+                    (
+                        0.0 if p.exited else p.effort,
+                        0.0 if p.exited else recall,
+                        0.0 if p.exited else fpr,
+                        float(cap) if math.isfinite(cap) else -1.0,
+                        int(self._members[j]),
+                        float(max(self._harm_views_by_platform[j], 0.0)),
+                        int(created[j]),
+                        p.spend_today,
+                        p.revenue_today,
+                        0.0,
+                        int(p.exited),
+                    ),
+                    strict=True,
+                )
+            )
         for e in self._events_today():
             if e["kind"] in ("fine", "daily_penalty") and e["platform"]:
                 row[f"fines_gbp__{e['platform']}"] += e["amount_gbp"]
         self._rows.append(row)
         self._events_mark = len(self._events)
+
+    def _platform_columns(self) -> list[tuple[str, ...]]:
+        """Per-platform column names of the time series, in ``record``'s order."""
+        if not hasattr(self, "_platform_column_names"):
+            self._platform_column_names = [
+                tuple(
+                    f"{col}__{p.name}"
+                    for col in (
+                        "effort",
+                        "recall",
+                        "false_positive_rate",
+                        "review_capacity_per_day",
+                        "members",
+                        "harmful_views",
+                        "harmful_items_created",
+                        "moderation_spend_gbp",
+                        "revenue_gbp",
+                        "fines_gbp",
+                        "exited",
+                    )
+                )
+                for p in self.platform_list
+            ]
+        return self._platform_column_names
 
     def _events_today(self) -> list[dict[str, Any]]:
         start = getattr(self, "_events_mark", 0)
