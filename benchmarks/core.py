@@ -113,7 +113,8 @@ class CoreInputs:
         platforms: per-platform parameters, in the engine's platform order.
         view_prob: share of contacts who see a post.
         attention_halflife_hours: half-life of attention to a share, hours.
-        reshare_prob_per_view: re-shares per harmful view.
+        reshare_prob_per_view: re-shares per harmful view of an item of appeal 1.
+        appeal_exponent: items' appeal is Beta(1, appeal_exponent) (sim.content.draw_appeal).
         report_prob_per_view: bystander reports per harmful view.
         report_prob_target: probability the target reports an item.
         target_report_delay_hours: mean hours from posting to the target's report.
@@ -132,6 +133,7 @@ class CoreInputs:
     view_prob: float
     attention_halflife_hours: float
     reshare_prob_per_view: float
+    appeal_exponent: float
     report_prob_per_view: float
     report_prob_target: float
     target_report_delay_hours: float
@@ -181,6 +183,7 @@ class CoreInputs:
             view_prob=cfg.content.view_prob,
             attention_halflife_hours=cfg.content.attention_halflife_hours,
             reshare_prob_per_view=cfg.content.reshare_prob_per_view,
+            appeal_exponent=cfg.content.appeal_exponent,
             report_prob_per_view=cfg.population.report_prob_per_view,
             report_prob_target=cfg.population.report_prob_target,
             target_report_delay_hours=TARGET_REPORT_DELAY_H,

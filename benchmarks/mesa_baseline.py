@@ -15,11 +15,13 @@ the expected values equal):
   probability ``view_prob`` x the attention that falls in today's window, at an hour
   drawn from the attention curve. The engine adds the expected number of views.
 * Each view leads to a bystander report with ``report_prob_per_view`` and a re-share
-  with ``reshare_prob_per_view`` (Bernoulli per view; the engine draws Poisson counts per
-  share), at the hour of the view (the engine draws a uniform hour in the day's window).
-* As in the engine, a re-share is made by a uniformly random contact of the sharer and
-  is lost if that contact is not on the platform, and a share made during today's spread
-  starts drawing views at the start of the next day.
+  with ``reshare_prob_per_view`` x the item's appeal (Bernoulli per view; the engine
+  draws Poisson counts per share), at the hour of the view (the engine draws a uniform
+  hour in the day's window). Appeal is drawn per item from the engine's distribution.
+* As in the engine, a re-share is made by a contact of the sharer drawn in proportion
+  to its attention (``sim.content.reshare_attention``) and is lost if that contact is
+  not on the platform or has already shared the item, and a share made during today's
+  spread starts drawing views at the start of the next day.
 * Targets are a random contact (probability ``local_target_prob``) or a random user;
   the engine also weights them by gender and visibility. In the core no indicator
   depends on who the target is (victims' responses are switched off).
@@ -55,7 +57,15 @@ from benchmarks.core import (
     engine_indicators,
     indicators,
 )
-from sim.content import DEEPFAKE, EXPIRED, HARASSMENT, LIVE, REMOVED
+from sim.content import (
+    DEEPFAKE,
+    EXPIRED,
+    HARASSMENT,
+    LIVE,
+    REMOVED,
+    draw_appeal,
+    reshare_attention,
+)
 from sim.model import HarmModel
 
 # A share stops drawing views after this many attention half-lives (as in the engine,
@@ -75,11 +85,13 @@ class HarmfulItem:
     platform: Platform
     kind: int
     created_h: float
+    appeal: float = 1.0  # re-shareability in [0, 1]
     removed_h: float = math.inf
     review_due_h: float = math.inf  # inf: no review pending
     proactive: bool = False  # found by automated detection at upload
     state: int = LIVE
     shares: list[Share] = field(default_factory=list)
+    sharers: set[User] = field(default_factory=set)  # a user shares an item at most once
 
 
 @dataclass(eq=False, slots=True)
@@ -106,11 +118,21 @@ class User(FixedAgent):
         self.activity = activity  # benign posts per day
         self.platforms = platforms  # platforms the user is on
         self.audience: dict[Platform, int] = {}  # contacts on each of those platforms
+        self.attention = 1.0  # chance of noticing a given contact's post (set by the model)
 
     def count_audience(self) -> None:
         """How many contacts are on each of the user's platforms (memberships are fixed)."""
         contacts = list(self.cell.neighborhood.agents)
         self.audience = {p: sum(p in c.platforms for c in contacts) for p in self.platforms}
+
+    def attentive_contact(self, max_rounds: int = 100) -> User:
+        """A contact drawn with probability proportional to its attention (as the engine)."""
+        contacts = self.cell.neighborhood
+        for _ in range(max_rounds):
+            contact = contacts.select_random_agent()
+            if self.random.random() < contact.attention:
+                break
+        return contact
 
     def step(self) -> None:
         """A day of lawful posting."""
@@ -149,10 +171,11 @@ class User(FixedAgent):
             share.view_hours.append(hour)
             if rand() < model.report_prob_per_view:
                 platform.receive_report(item, hour)
-            if rand() < model.reshare_prob_per_view:
-                # The engine's rule: a random contact of the sharer passes it on, if on the platform.
-                resharer = self.cell.neighborhood.select_random_agent()
-                if platform in resharer.platforms:
+            if rand() < model.reshare_prob_per_view * item.appeal:
+                # The engine's rule: a contact of the sharer, drawn in proportion to its
+                # attention, passes it on if on the platform and not a sharer already.
+                resharer = self.attentive_contact()
+                if platform in resharer.platforms and resharer not in item.sharers:
                     model.reshare(item, resharer, hour)
         platform.harmful_views += len(share.view_hours)
 
@@ -188,7 +211,8 @@ class Abuser(User):
         for kind in kinds:
             platform = self.random.choice(self.platforms)
             hour = (model.day + self.random.random()) * HOURS
-            item = HarmfulItem(self, self.choose_target(), platform, kind, hour)
+            appeal = float(draw_appeal(self.rng, 1, model.appeal_exponent)[0])
+            item = HarmfulItem(self, self.choose_target(), platform, kind, hour, appeal)
             model.post(item)
             platform.screen(item)
             if not item.proactive and self.random.random() < model.report_prob_target:
@@ -308,6 +332,7 @@ class CoreBaseline(Model):
         self.view_prob = inputs.view_prob
         self.attention_tau_h = inputs.attention_halflife_hours / math.log(2.0)
         self.reshare_prob_per_view = inputs.reshare_prob_per_view
+        self.appeal_exponent = inputs.appeal_exponent
         self.report_prob_per_view = inputs.report_prob_per_view
         self.report_prob_target = inputs.report_prob_target
         self.target_report_delay_h = inputs.target_report_delay_hours
@@ -348,6 +373,9 @@ class CoreBaseline(Model):
         self.user_list: list[User] = [a for a in self.agents if isinstance(a, User)]
         self.users = AgentSet(self.user_list, random=self.random)
         self.users.do("count_audience")
+        attention = reshare_attention(np.diff(inputs.adj.indptr))
+        for user in self.user_list:
+            user.attention = float(attention[user.cell.coordinate])
 
         self.items: list[HarmfulItem] = []
         self.live: list[HarmfulItem] = []
@@ -400,12 +428,14 @@ class CoreBaseline(Model):
         self.live.append(item)
         share = Share(item, item.creator, item.created_h)
         item.shares.append(share)
+        item.sharers.add(item.creator)
         self.shares.append(share)
 
     def reshare(self, item: HarmfulItem, sharer: User, hour: float) -> None:
         """A re-share made during today's spread."""
         share = Share(item, sharer, hour)
         item.shares.append(share)
+        item.sharers.add(sharer)
         self.reshares.append(share)
 
     def take_down(self, item: HarmfulItem, hour: float) -> None:

@@ -230,11 +230,20 @@ class ContentConfig:
         source="Schneider & Rizoiu (2023): most exposure within hours; value assumed",
     )
     reshare_prob_per_view: float = param(
-        0.02,
+        1.0,
         lo=0,
         hi=1,
-        unit="reshares/view",
-        source=A + " (kept subcritical: most cascades stop at size one, Goel et al. 2016)",
+        unit="reshares/view at appeal 1",
+        source=A + " (set so that, with the appeal distribution, >90% of cascades stop at size "
+        "one and the size CCDF spans ~2 decades: Goel et al. 2012, 2016; mean over items 1/6)",
+    )
+    appeal_exponent: float = param(
+        5.0,
+        lo=0,
+        hi=1000,
+        lo_open=True,
+        source="Truong et al. (2024) SimSoM: item appeal P(a) = exponent (1 - a)^(exponent - 1) "
+        "on [0, 1], right-skewed, exponent 5 (osome-iu/simsom_removal, libs/simsom/message.py)",
     )
     item_lifetime_days: int = param(
         30, lo=1, hi=3650, unit="days", source=A + " (after this an item no longer draws views)"
@@ -733,6 +742,7 @@ def validate(cfg: SimConfig) -> SimConfig:
             f"population.n_users={cfg.population.n_users}"
         )
     _check_memory(cfg)
+    _check_subcritical(cfg)
     from sim.behaviours import check_strategy_names
 
     check_strategy_names(cfg)
@@ -798,6 +808,40 @@ def _check_memory(cfg: SimConfig) -> None:
         f"to {est['n_items']:.2g} items; live shares ~{est['shares'] / 1e9:.1f} GB): "
         f"the allowed maximum is {MEMORY_LIMIT_GB:.0f} GB on this machine size"
     )
+
+
+def branching_number(cfg: SimConfig) -> float:
+    """Mean-field re-shares per share of an item of average appeal (dimensionless).
+
+    A share reaches at most ``network.mean_degree`` contacts on average, each views it
+    with ``content.view_prob`` and re-shares with ``content.reshare_prob_per_view`` x the
+    item's appeal, whose mean is ``1 / (1 + content.appeal_exponent)``. Degree
+    heterogeneity (re-shares go to contacts, who have more contacts than average) raises
+    the true value, platform membership lowers it; this is the simple product.
+    """
+    c = cfg.content
+    return c.view_prob * c.reshare_prob_per_view * cfg.network.mean_degree / (1 + c.appeal_exponent)
+
+
+def _check_subcritical(cfg: SimConfig) -> None:
+    """Refuse spread in which the average harmful item goes viral.
+
+    Most cascades stop at size one (Goel et al. 2012, 2016); with a branching number of 1
+    or more the typical item is re-shared without end, and the share table grows until the
+    platform's membership is exhausted (millions of rows a day at national scale).
+    """
+    if cfg.network.kind == "edge_list":
+        return  # the degree is known only when the file is read
+    r = branching_number(cfg)
+    if r >= 1.0:
+        c = cfg.content
+        raise ConfigError(
+            f"content.view_prob={c.view_prob} x content.reshare_prob_per_view="
+            f"{c.reshare_prob_per_view} x network.mean_degree={cfg.network.mean_degree} x "
+            f"mean appeal 1/(1 + content.appeal_exponent={c.appeal_exponent}) = branching "
+            f"number {r:.3g} is not allowed: must be < 1 (spread of the average harmful item "
+            "must be subcritical; most cascades stop at size one, Goel et al. 2016)"
+        )
 
 
 def parameter_table() -> list[dict[str, Any]]:

@@ -5,8 +5,11 @@ time, views, shares, reports, removal time). An item spreads through *shares*: t
 original post is share zero, each re-share by an ordinary user adds a row. A share
 exposes the sharer's contacts on that platform; their attention decays exponentially
 with the age of the share (half-life ``content.attention_halflife_hours``), so most views
-happen in the first hours, as measured by Schneider & Rizoiu (2023). Times are in hours
-since the start of the run.
+happen in the first hours, as measured by Schneider & Rizoiu (2023). Each item has an
+appeal drawn from SimSoM's right-skewed distribution (:func:`draw_appeal`) that scales
+its re-share probability; re-sharers are drawn by attention (:func:`reshare_attention`)
+and a user shares an item at most once (:class:`ShareKeys`). Times are in hours since
+the start of the run.
 """
 
 from __future__ import annotations
@@ -69,7 +72,8 @@ class HarmfulItems(_Columns):
     unremoved, for exposure-weighted responses), ``shares`` (re-shares), ``reports``,
     ``state`` (LIVE/REMOVED/EXPIRED), ``proactive`` (removed by automated detection),
     ``review_due_h`` (hour a pending report is actioned; ``inf`` = none pending),
-    ``root_day`` (day created).
+    ``root_day`` (day created), ``appeal`` (in [0, 1]: how re-shareable the item is,
+    drawn once at posting, see :func:`draw_appeal`).
     """
 
     _spec: ClassVar[dict[str, type]] = {
@@ -88,6 +92,7 @@ class HarmfulItems(_Columns):
         "review_due_h": np.float64,
         "day": np.int32,
         "responded": np.bool_,
+        "appeal": np.float64,
     }
 
     # Items below this index are no longer live (an item never becomes live again), so
@@ -102,6 +107,81 @@ class HarmfulItems(_Columns):
             ids += lo
         self._first_live = int(ids[0]) if len(ids) else self.n
         return ids
+
+
+def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:
+    """Appeal of ``k`` new items: ``P(a) = exponent x (1 - a)**(exponent - 1)`` on [0, 1].
+
+    The right-skewed appeal distribution of SimSoM (Truong et al. 2024; ``appeal_func`` of
+    ``libs/simsom/message.py`` in osome-iu/simsom_removal, default exponent 5), i.e.
+    Beta(1, exponent), drawn by inverse transform; mean ``1 / (1 + exponent)``. Most items
+    have low appeal and a few approach 1.
+    """
+    return 1.0 - (1.0 - rng.random(k)) ** (1.0 / exponent)
+
+
+def reshare_attention(degree: np.ndarray) -> np.ndarray:
+    """Probability that each user notices a given contact's post: ``min(1, mean degree / k)``.
+
+    Every user has the same attention budget, that of a user with the average number of
+    contacts (SimSoM's fixed feed size, Truong et al. 2024; limited attention, Weng et
+    al. 2012); a user with k contacts above the average divides it among them, so the
+    chance of re-sharing any one post falls as 1/k (divided attention: Hodas & Lerman
+    2012). Without this, re-shares flow to hubs in proportion to their degree and on a
+    power-law network with exponent below 3 spread has no epidemic threshold
+    (Pastor-Satorras & Vespignani 2001): cascades would grow with the number of users.
+
+    Args:
+        degree: contacts per user, shape (n,).
+
+    Returns:
+        Probabilities in [0, 1], shape (n,) (1 for users without contacts).
+    """
+    k = degree.astype(np.float64)
+    mean = k.mean() if len(k) else 0.0
+    return np.minimum(1.0, mean / np.maximum(k, 1.0))
+
+
+def mean_appeal(exponent: float) -> float:
+    """Mean of :func:`draw_appeal`'s distribution, Beta(1, exponent)."""
+    return 1.0 / (1.0 + exponent)
+
+
+class ShareKeys:
+    """Which users have shared which live item: a sorted array of ``item x n_users + user``.
+
+    A user shares an item at most once, so a cascade depletes its pool of possible
+    sharers as it grows (like susceptibles in an SIR epidemic) and cannot exceed the
+    item's platform membership. Kept sorted so membership tests are a binary search
+    and inserting a day's new keys is one linear merge.
+    """
+
+    def __init__(self, n_users: int) -> None:
+        self.n_users = int(n_users)
+        self.keys = np.zeros(0, np.int64)
+
+    def encode(self, item: np.ndarray, user: np.ndarray) -> np.ndarray:
+        return item.astype(np.int64) * self.n_users + user.astype(np.int64)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Boolean mask: which ``keys`` are already recorded."""
+        if len(self.keys) == 0 or len(keys) == 0:
+            return np.zeros(len(keys), bool)
+        pos = np.searchsorted(self.keys, keys)
+        pos = np.minimum(pos, len(self.keys) - 1)
+        return self.keys[pos] == keys
+
+    def add(self, keys: np.ndarray) -> None:
+        """Record ``keys`` (duplicates and keys already present are ignored)."""
+        new = np.unique(keys)
+        new = new[~self.contains(new)]
+        if len(new):
+            self.keys = np.insert(self.keys, np.searchsorted(self.keys, new), new)
+
+    def keep_items(self, live: np.ndarray) -> None:
+        """Forget the sharers of items whose mask in ``live`` (indexed by item) is False."""
+        if len(self.keys):
+            self.keys = self.keys[live[self.keys // self.n_users]]
 
 
 class Shares(_Columns):

@@ -34,8 +34,11 @@ from sim.content import (
     LIVE,
     REMOVED,
     HarmfulItems,
+    ShareKeys,
     Shares,
     attention_fraction,
+    draw_appeal,
+    reshare_attention,
 )
 from sim.population import (
     DEEPFAKE_CREATION,
@@ -122,6 +125,7 @@ class HarmModel(Model):
         )
         n = pop.n_users
         degree = np.diff(self.adj.indptr).astype(np.int64)
+        self.attention = reshare_attention(degree)
         self.platform_names = list(cfg.platforms)
         n_plat = len(self.platform_names)
         member = np.zeros((n, n_plat), bool)
@@ -177,6 +181,7 @@ class HarmModel(Model):
         self.items = HarmfulItems(capacity=4096)
         self.shares = Shares(capacity=8192)
         self._responded_below = 0  # every item below this row has been responded to
+        self.share_keys = ShareKeys(self.users.n)
         self._events: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
         self._acts = np.zeros((self.abusers.n, 3))
@@ -355,6 +360,7 @@ class HarmModel(Model):
             if sel.stop > sel.start:
                 targets[sel] = self._choose_targets(creators[sel], kind, rng)
         created_h = self.day * HOURS + rng.random(k) * HOURS
+        appeal = draw_appeal(rng, k, self.cfg.content.appeal_exponent)
         ids = self.items.append(
             creator=creators,
             target=targets,
@@ -371,6 +377,7 @@ class HarmModel(Model):
             review_due_h=np.inf,
             day=self.day,
             responded=False,
+            appeal=appeal,
         )
         self._new_items_today = ids
         self._add_shares(ids, creators, created_h, plat)
@@ -431,12 +438,13 @@ class HarmModel(Model):
             lo_r = np.maximum(start, t_s[rows])
             rep_h = lo_r + rng.random(len(rows)) * np.maximum(window_end[rows] - lo_r, 0.0)
             self._queue_reviews(rep_items, rep_h)
-        # Re-shares: each view re-shares with a small probability, to a random contact.
-        n_re = rng.poisson(views * self.cfg.content.reshare_prob_per_view)
+        # Re-shares: each view re-shares with probability reshare_prob x the item's appeal,
+        # to a random contact; a user shares an item at most once (saturation).
+        n_re = rng.poisson(views * self.cfg.content.reshare_prob_per_view * items.appeal[it])
         if n_re.any():
             rows = np.repeat(np.arange(sh.n), n_re)
             sharer = sh.sharer[rows]
-            new_sharer = self._random_contacts(sharer, rng)
+            new_sharer = self._attentive_contacts(sharer, rng)
             new_item = it[rows]
             plat = items.platform[new_item]
             ok = (new_sharer >= 0) & (items.state[new_item] == LIVE)
@@ -444,6 +452,12 @@ class HarmModel(Model):
             lo = np.maximum(start, t_s[rows])
             t_new = lo + rng.random(len(rows)) * np.maximum(window_end[rows] - lo, 0.0)
             rows_ok = np.flatnonzero(ok & (window_end[rows] > lo))
+            if len(rows_ok):
+                # Saturation: drop users who already shared the item, and repeats today.
+                keys = self.share_keys.encode(new_item[rows_ok], new_sharer[rows_ok])
+                _, first = np.unique(keys, return_index=True)
+                first = first[~self.share_keys.contains(keys[first])]
+                rows_ok = rows_ok[np.sort(first)]
             if len(rows_ok):
                 self._add_by_item(items.shares, new_item[rows_ok])
                 self._add_shares(
@@ -471,6 +485,7 @@ class HarmModel(Model):
         # Shares stop drawing views when their item is gone or their attention is spent.
         alive = (items.state[sh.view("item")] == LIVE) & (sh.view("t_h") + 10 * half > end)
         sh.compact(alive)
+        self.share_keys.keep_items(items.view("state") == LIVE)
 
     def benign_activity(self) -> None:
         """Lawful posts and views (aggregated), automated false positives and wrongful removals."""
@@ -780,6 +795,26 @@ class HarmModel(Model):
         out[has] = indices[pos]
         return out
 
+    def _attentive_contacts(
+        self, users: np.ndarray, rng: np.random.Generator, max_rounds: int = 100
+    ) -> np.ndarray:
+        """One contact per user, drawn with probability proportional to its attention.
+
+        Rejection sampling: a uniformly random contact is kept with probability
+        ``self.attention`` (``sim.content.reshare_attention``), else redrawn; after
+        ``max_rounds`` rounds the last draw is kept (only users all of whose contacts are
+        hubs get there). -1 for users without contacts.
+        """
+        out = self._random_contacts(users, rng)
+        pending = np.flatnonzero(out >= 0)
+        for _ in range(max_rounds):
+            keep = rng.random(len(pending)) < self.attention[out[pending]]
+            pending = pending[~keep]
+            if len(pending) == 0:
+                break
+            out[pending] = self._random_contacts(users[pending], rng)
+        return out
+
     def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Where each act is posted: among the abuser's platforms, away from strict ones.
 
@@ -834,6 +869,7 @@ class HarmModel(Model):
     ) -> None:
         audience = self._aud_T[plat, sharer].astype(np.float64)
         self.shares.append(item=item, sharer=sharer, t_h=t_h, audience=audience)
+        self.share_keys.add(self.share_keys.encode(item, sharer))
         self._add_by_item(self.items.potential_views, item, audience * self.cfg.content.view_prob)
 
     @staticmethod

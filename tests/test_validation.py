@@ -20,10 +20,6 @@ from sim import validate as v
 
 # Known failures of the model (see docs/validation.md for the figures and diagnosis).
 MODEL_FAILURES = {
-    1: "cascades are far too small: 99% have size 1 and the largest of ~83k is 6 "
-    "(0.8 decades), because content.reshare_prob_per_view=0.02 x view_prob 0.1 x ~17 "
-    "contacts gives ~0.03 re-shares per share; 0.2-0.25 gives 1.6-2.2 decades with >90% of "
-    "size 1 and prevalence 7-9 per 10k",
     7: "a takedown after days still cuts harmful views by ~18% (vs ~36% within hours): "
     "removals, however late, suspend accounts and push abusers to the fringe site, "
     "channels keyed on the share removed rather than on removal speed; with those "
