@@ -1,6 +1,6 @@
 """The ``grouped_validation`` sweeper plugin: registered, the default, same verdicts as basic.
 
-``hydra_plugins/ohsim_sweeper`` validates a batch by composing once per distinct set of
+``hydra_plugins/ohsim`` validates a batch by composing once per distinct set of
 config-group choices and applying every other override to a copy of that composition.
 It must accept and reject exactly the batches Hydra's basic sweeper accepts and rejects,
 with the same exception and message, and reject them before any job runs.
@@ -23,7 +23,7 @@ from sim.config import register_configs
 from sim.defaults import CONFIG_DIR
 from tests.helpers import run_cli
 
-TARGET = "hydra_plugins.ohsim_sweeper.grouped_sweeper.GroupedValidationSweeper"
+TARGET = "hydra_plugins.ohsim.grouped_sweeper.GroupedValidationSweeper"
 
 
 def _sweeper(choice: str | None) -> Sweeper:
@@ -101,3 +101,38 @@ def test_bad_value_in_last_job_fails_the_sweep_before_any_run(tmp_path: Path) ->
     assert res.returncode != 0
     assert "seed=abc" in res.stderr
     assert not list(sweep.glob("*/.hydra"))
+
+
+# --- hydra/launcher=joblib_kept_state -------------------------------------------------------
+
+LAUNCHER = "hydra_plugins.ohsim.joblib_launcher.KeptStateJoblibLauncher"
+
+
+def test_launcher_registered_and_the_default() -> None:
+    """Hydra finds the launcher, and configs/config.yaml selects it."""
+    from hydra.plugins.launcher import Launcher
+
+    assert "KeptStateJoblibLauncher" in [p.__name__ for p in Plugins.instance().discover(Launcher)]
+    assert _sweeper(None).config.hydra.launcher._target_ == LAUNCHER
+
+
+def test_install_state_rediscovers_plugins_once_per_launch() -> None:
+    """First job of a launch: Hydra's set_state; later jobs keep the plugin registry only."""
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.singleton import Singleton
+
+    from hydra_plugins.ohsim import joblib_launcher as jl
+
+    register_configs()
+    saved = Singleton.get_state()
+    try:
+        assert jl.install_state(Singleton.get_state(), "launch-a") is True
+        plugins = Plugins.instance()
+        sent = Singleton.get_state()  # a fresh copy, as a job receives it
+        assert jl.install_state(sent, "launch-a") is False
+        assert Plugins.instance() is plugins  # not re-discovered
+        assert ConfigStore.instance() is sent["instances"][ConfigStore]  # the job's own state
+        assert jl.install_state(Singleton.get_state(), "launch-b") is True
+        assert Plugins.instance() is not plugins
+    finally:
+        Singleton.set_state(saved)

@@ -52,7 +52,7 @@ class GroupedValidationSweeperConf:
     annotations.
     """
 
-    _target_: str = "hydra_plugins.ohsim_sweeper.grouped_sweeper.GroupedValidationSweeper"
+    _target_: str = "hydra_plugins.ohsim.grouped_sweeper.GroupedValidationSweeper"
     max_batch_size: Optional[int] = None  # noqa: UP045
     params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
 
