@@ -14,13 +14,17 @@ It measures, on this machine:
    365 days, writing the run folder), with its peak resident memory from ``wait4``.
    Targets: <= 120 s wall and <= 4 GB. It runs in a scratch working directory so its
    run folder does not land in ``results/``.
-3. **The per-agent Mesa baseline.** ``benchmarks.mesa_baseline`` at the given sizes:
+3. **The scenario sweep.** ``make run``'s sweep (``+experiment=compare_scenarios``, 80
+   runs at the default size, one joblib worker per core) into a scratch folder: wall
+   time / sum of the runs' times (target <= 60% on 2 cores; ideal 1/cores) and where
+   the rest goes (``benchmarks.sweep``).
+4. **The per-agent Mesa baseline.** ``benchmarks.mesa_baseline`` at the given sizes:
    both programs on identical inputs, the speed ratio (seconds per simulated day,
    baseline / engine; target >= 50x) and the core indicators side by side.
 
 Prints readable tables and writes everything to ``benchmarks/results/bench-<UTC
 timestamp>.json`` (git-ignored). ``--quick`` (10,000 and 50,000 users, 60 days, the
-baseline at 10,000 users, no acceptance run) takes well under a minute.
+baseline at 10,000 users, no acceptance run, no sweep) takes well under a minute.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import REPO, describe_machine, format_machine, load_average
+from benchmarks.sweep import SWEEP_RATIO_LIMIT, format_sweeps, measure_sweep
 
 RESULTS = REPO / "benchmarks" / "results"
 ACCEPTANCE_CMD = ("-m", "sim.run", "population.n_users=1000000", "days=365", "scenario=baseline")
@@ -232,6 +237,7 @@ def _loads(record: dict[str, Any]) -> list[float]:
     rows = [*record.get("sizes", []), *record.get("baseline", [])]
     if "acceptance" in record:
         rows.append(record["acceptance"])
+    rows.extend(record.get("sweep", []))
     return [float(r["load_average_before"]) for r in rows if "load_average_before" in r]
 
 
@@ -263,6 +269,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--baseline-days", type=int, default=60)
     ap.add_argument("--no-baseline", action="store_true", help="skip the Mesa baseline")
     ap.add_argument("--no-acceptance", action="store_true", help="skip the 1M x 365 CLI run")
+    ap.add_argument("--no-sweep", action="store_true", help="skip the compare_scenarios sweep")
+    ap.add_argument(
+        "--sweep-repeats", type=int, default=1, help="times to run the sweep (each ~1-2 min)"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON record")
     args = ap.parse_args(argv)
 
@@ -270,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     days = args.days or (60 if args.quick else 365)
     baseline_sizes = args.baseline_sizes or ([10_000] if args.quick else [10_000, 100_000])
     run_acceptance = not (args.quick or args.no_acceptance)
+    run_sweep = not (args.quick or args.no_sweep)
 
     machine = describe_machine()
     print(f"Machine: {format_machine(machine)}\n", flush=True)
@@ -312,6 +323,21 @@ def main(argv: list[str] | None = None) -> None:
         )
         if acc["stderr_tail"]:
             print(acc["stderr_tail"])
+
+    if run_sweep:
+        cores = int(machine["cores_usable"] or machine["cores"] or 2)  # type: ignore[call-overload]
+        sweeps = []
+        for i in range(max(1, args.sweep_repeats)):
+            print(f"\n  compare_scenarios sweep {i + 1}, {cores} workers ...", flush=True)
+            sweeps.append(measure_sweep(cores))
+        record["sweep"] = sweeps
+        print(f"\nSweep: {sweeps[0]['command']}")
+        print(format_sweeps(sweeps))
+        best = min(r["wall_over_sum"] for r in sweeps)
+        print(
+            f"wall / sum of runs: best {best:.0%} (limit {SWEEP_RATIO_LIMIT:.0%} on 2 cores; "
+            f"ideal {1 / cores:.0%} with {cores} workers)"
+        )
 
     if not args.no_baseline:
         base = []
