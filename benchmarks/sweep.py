@@ -6,13 +6,14 @@ way ``make run`` does, into a fresh scratch folder so no run is skipped, and rep
 - **wall / sum of runs**: the line ``SweepBookkeeping`` prints (``sim/sweeps.py``): wall
   seconds from the start of the sweep (Hydra's ``on_multirun_start``) to its end, over
   the sum of the runs' ``job_seconds`` (Hydra's job start in the worker to the run's
-  summary). With ``n`` workers the ideal is ``1/n``; the rest is overhead.
+  folder written, but for ``metadata.json`` and ``summary.json``). With ``n`` workers
+  the ideal is ``1/n``; the rest is overhead.
 - **where the overhead goes**, from the run folders' file times (no instrumentation):
   start-up (interpreter, imports, composing the main config), the time before the first
   job starts (validating the sweep, starting the workers, the first job's composition),
   the gap between consecutive jobs of one worker (returning the result and dispatching
   the next job, composing its configuration, Hydra's logging set-up and ``.hydra/``
-  files, and our writing of the run folder after ``job_seconds`` stops), the idle tail
+  files, and writing the last two JSON files after ``job_seconds`` stops), the idle tail
   (one worker finished, the other still running) and shut-down.
 
 A job's start is the time of its ``.hydra/overrides.yaml`` (Hydra writes it just before
@@ -88,7 +89,7 @@ def timeline(sweep_dir: Path, launched: float, exited: float, n_jobs: int) -> di
         "mean_simulate_seconds": sum(j[3] for j in jobs) / n,
         # Inside job_seconds but not simulating: validation, config conversion, summary.
         "mean_in_job_other_seconds": sum(j[2] - j[3] for j in jobs) / n,
-        # After job_seconds stops: provenance, writing the run folder.
+        # After job_seconds stops: writing metadata.json and summary.json.
         "mean_after_job_seconds": sum(e - s - js for s, e, js, _ in jobs) / n,
         "startup_s": sweep_start - launched,
         "before_first_job_s": first_start - sweep_start,

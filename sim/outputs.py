@@ -17,6 +17,7 @@ import platform as pyplatform
 import socket
 import subprocess
 import sys
+import time
 import traceback
 from datetime import UTC, datetime
 from importlib import metadata
@@ -144,15 +145,23 @@ def write_run(
     timeseries: pd.DataFrame,
     events: pd.DataFrame,
     summary: dict[str, Any],
+    job_started: float | None = None,
 ) -> None:
-    """Write a complete run folder, ``summary.json`` last."""
+    """Write a complete run folder, ``metadata.json`` then ``summary.json`` last.
+
+    ``job_started`` (``time.perf_counter()`` when the job started) sets
+    ``metadata["job_seconds"]`` after the tables are written, so a run's time includes
+    writing its outputs (seconds).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "summary.json").unlink(missing_ok=True)
     (run_dir / "error.json").unlink(missing_ok=True)
     _write_text(run_dir / "config.yaml", resolved_config_yaml)
-    write_json_atomic(run_dir / "metadata.json", metadata_)
     _write_parquet(run_dir / "timeseries.parquet", timeseries)
     _write_parquet(run_dir / "events.parquet", events)
+    if job_started is not None:
+        metadata_ = {**metadata_, "job_seconds": round(time.perf_counter() - job_started, 3)}
+    write_json_atomic(run_dir / "metadata.json", metadata_)
     write_json_atomic(run_dir / "summary.json", summary)
 
 

@@ -109,7 +109,8 @@ def run_job(cfg: DictConfig) -> dict[str, float] | None:
             "started_at": started,
             "finished_at": now_utc(),
             "wall_seconds": round(time.perf_counter() - t0, 3),
-            # The whole job as the worker saw it: Hydra set-up, validation, model, writing.
+            # The whole job as the worker saw it: Hydra set-up, validation, model, writing
+            # (write_run sets it again once the tables are written).
             "job_seconds": round(time.perf_counter() - job_t0, 3),
             "status": "complete",
             **provenance(),
@@ -121,6 +122,7 @@ def run_job(cfg: DictConfig) -> dict[str, float] | None:
             timeseries=model.timeseries(),
             events=model.events() if sim_cfg.output.events else model.events().iloc[:0],
             summary=summary,
+            job_started=job_t0,
         )
     except Exception as err:
         write_failure(out, err, overrides)
