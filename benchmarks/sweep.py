@@ -5,19 +5,21 @@ way ``make run`` does, into a fresh scratch folder so no run is skipped, and rep
 
 - **wall / sum of runs**: the line ``SweepBookkeeping`` prints (``sim/sweeps.py``): wall
   seconds from the start of the sweep (Hydra's ``on_multirun_start``) to its end, over
-  the sum of the runs' ``job_seconds`` (Hydra's job start in the worker to the run's
-  folder written, but for ``metadata.json`` and ``summary.json``). With ``n`` workers
-  the ideal is ``1/n``; the rest is overhead.
+  the sum of the runs' ``job_seconds`` (from the job's start in the worker to the run's
+  folder written, but for ``metadata.json`` and ``summary.json``; the default launcher,
+  ``joblib_kept_state``, starts a job when its worker picks it up, before composing its
+  configuration). With ``n`` workers the ideal is ``1/n``; the rest is overhead.
 - **where the overhead goes**, from the run folders' file times (no instrumentation):
   start-up (interpreter, imports, composing the main config), the time before the first
-  job starts (validating the sweep, starting the workers, the first job's composition),
-  the gap between consecutive jobs of one worker (returning the result and dispatching
-  the next job, composing its configuration, Hydra's logging set-up and ``.hydra/``
-  files, and writing the last two JSON files after ``job_seconds`` stops), the idle tail
-  (one worker finished, the other still running) and shut-down.
+  job starts (validating the sweep, starting the workers), the gap between consecutive
+  jobs of one worker (returning the result and dispatching the next job; with Hydra's own
+  joblib launcher also composing the next job's configuration), writing the last two
+  JSON files after ``job_seconds`` stops, the idle tail (one worker finished, the other
+  still running) and shut-down.
 
-A job's start is the time of its ``.hydra/overrides.yaml`` (Hydra writes it just before
-``on_job_start``); its end is the time of its ``summary.json`` (written last). Jobs are
+A job's start is the earlier of its ``.hydra/overrides.yaml`` time (Hydra writes it just
+before ``on_job_start``) and its end minus ``job_seconds``; its end is the time of its
+``summary.json`` (written last). Jobs are
 assigned to workers by time: each job goes to the worker that finished most recently
 before it started.
 """
@@ -61,9 +63,12 @@ def timeline(sweep_dir: Path, launched: float, exited: float, n_jobs: int) -> di
     for run in json.loads((sweep_dir / "expected_runs.json").read_text()):
         d = sweep_dir / run["run_dir"]
         meta = json.loads((d / "metadata.json").read_text())
-        start = (d / ".hydra" / "overrides.yaml").stat().st_mtime
         end = (d / "summary.json").stat().st_mtime
-        jobs.append((start, end, float(meta["job_seconds"]), float(meta["wall_seconds"])))
+        job_s = float(meta["job_seconds"])
+        # Hydra writes .hydra/overrides.yaml after composing the job; a launcher that
+        # times the job from the worker's pick-up starts it earlier, at end - job_seconds.
+        start = min((d / ".hydra" / "overrides.yaml").stat().st_mtime, end - job_s)
+        jobs.append((start, end, job_s, float(meta["wall_seconds"])))
     jobs.sort()
     last_end: list[float] = []  # per worker
     gaps: list[float] = []
@@ -146,9 +151,10 @@ def format_sweeps(rows: list[dict[str, Any]]) -> str:
             f"{r['tail_s']:>6.1f}{r['load_average_before']:>5.1f}>{r['load_average_after']:<5.1f}"
         )
     lines.append(
-        "wall = on_multirun_start to the end of the sweep; gap/job = a worker's idle time between "
-        "two jobs (includes 'after job': writing the run folder after job_seconds stops); "
-        "load = 1-min load average before>after"
+        "wall = on_multirun_start to the end of the sweep; gap/job = a worker's time between "
+        "two jobs (returning a result, dispatch; with Hydra's joblib launcher also composing "
+        "the next job's config); after job = writing the last two JSON files after "
+        "job_seconds stops; load = 1-min load average before>after"
     )
     return "\n".join(lines)
 

@@ -17,7 +17,10 @@ from omegaconf import DictConfig
 
 from sim.outputs import is_complete
 
-JOB_STARTED: list[float] = []  # perf_counter() when Hydra started the current job (in the worker)
+JOB_STARTED: list[float] = []  # perf_counter() when the current job started (in the worker)
+# Set by a launcher that knows when its worker picked the job up, before composing its
+# configuration (hydra_plugins/ohsim/joblib_launcher.py); consumed by the next job start.
+JOB_PICKED_UP: list[float] = []
 
 
 class SweepBookkeeping(Callback):
@@ -27,8 +30,12 @@ class SweepBookkeeping(Callback):
     started: ClassVar[float] = 0.0
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Note when Hydra started this job, so a run's time includes Hydra's own set-up."""
-        JOB_STARTED[:] = [time.perf_counter()]
+        """Note when this job started, so a run's time includes Hydra's own set-up.
+
+        That is when the worker picked the job up if the launcher says so (before the
+        job's configuration was composed), else now (Hydra's job start, after it).
+        """
+        JOB_STARTED[:] = [JOB_PICKED_UP.pop() if JOB_PICKED_UP else time.perf_counter()]
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Write ``expected_runs.json`` (one entry per job) into the sweep folder."""

@@ -136,3 +136,17 @@ def test_install_state_rediscovers_plugins_once_per_launch() -> None:
         assert Plugins.instance() is not plugins
     finally:
         Singleton.set_state(saved)
+
+
+def test_job_starts_when_the_worker_picked_it_up() -> None:
+    """With the default launcher a run's time includes composing its configuration."""
+    from omegaconf import OmegaConf
+
+    from sim import sweeps
+
+    cfg = OmegaConf.create({})
+    sweeps.JOB_PICKED_UP[:] = [123.0]
+    sweeps.SweepBookkeeping().on_job_start(cfg)
+    assert sweeps.JOB_STARTED == [123.0] and sweeps.JOB_PICKED_UP == []
+    sweeps.SweepBookkeeping().on_job_start(cfg)  # another launcher: Hydra's job start
+    assert sweeps.JOB_STARTED[0] > 123.0

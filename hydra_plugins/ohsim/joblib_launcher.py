@@ -1,26 +1,31 @@
-"""``hydra/launcher=joblib_kept_state``: Hydra's joblib launcher without per-job plugin re-discovery.
+"""``hydra/launcher=joblib_kept_state``: the joblib launcher, with workers that keep plugins.
 
-The joblib launcher (``hydra_plugins.hydra_joblib_launcher``) sends each job Hydra's
-global state and installs it with ``Singleton.set_state``, which also re-discovers every
-Hydra plugin: it re-imports each module under ``hydra_plugins`` and Hydra's core plugins
-(~35 ms a job). Re-importing re-creates the plugins' structured-config classes (e.g. the
-launcher's own ``JobLibLauncherConf``), so the job's Hydra config refers to classes
-that are no longer the modules' own, and returning the job's result pickles those
-classes by value (another ~30-70 ms a job, in the worker and again in the launching
-process).
+Same keys as ``hydra/launcher=joblib`` (``n_jobs``, ``pre_dispatch``, ``batch_size``, ...),
+same jobs, folders and logs. Two things differ, both inside the worker:
 
-This launcher is the joblib launcher with one change: a worker re-discovers plugins for
-the first job of a launch only. For later jobs of the same launch it installs the same
-state (config store, resolvers, Hydra's other singletons, freshly sent with the job)
-but keeps the plugin registry it already built, as Hydra's basic launcher does when it
-runs one job after another in one process. Everything else (composing the job's
-configuration in the worker, ``run_job``, logging, the output folders, ``n_jobs`` and
-the other joblib keys) is the joblib launcher's ``_core.launch`` and ``execute_job``,
-copied from hydra-joblib-launcher 1.2.0 (MIT, Facebook, Inc. and its affiliates).
+* **Plugins are discovered once per worker and launch.** Hydra's joblib launcher hands
+  every job the launching process's global state through ``Singleton.set_state``, which
+  re-imports every Hydra plugin module (~35 ms a job). Re-importing re-creates the
+  plugins' structured-config classes, so the job's result then refers to classes that
+  are no longer their modules' own and is pickled by value on the way back (another
+  ~30-70 ms, in the worker and again in the launching process). Here a worker does that
+  for its first job of a launch only; later jobs install the state sent with them but
+  keep the plugin registry, as the basic launcher does when it runs one job after
+  another in one process (:func:`install_state`).
+* **A job's time starts when the worker picks it up**, before its configuration is
+  composed: the worker's clock reading goes to ``sim.sweeps.JOB_PICKED_UP``, from which
+  the run's ``job_seconds`` is counted (with another launcher it starts at Hydra's
+  ``on_job_start``, after composition). Composing the job's configuration (~0.1 s) is
+  then part of the run, and a sweep's "wall / sum of runs" measures the time the cores
+  were idle or busy with anything but jobs (docs/sweeps.md).
+
+No ``from __future__ import annotations`` here: Hydra's plugin scan executes this module
+in a way that breaks ``dataclass`` on string annotations.
 """
 
 import copy
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,9 +38,9 @@ from hydra.core.plugins import Plugins
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra.types import HydraContext, TaskFunction
-from hydra_plugins.hydra_joblib_launcher import joblib_launcher
 from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
 from hydra_plugins.hydra_joblib_launcher.config import JobLibLauncherConf
+from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 from joblib import Parallel, delayed
 from omegaconf import DictConfig, open_dict
 from omegaconf.basecontainer import BaseContainer
@@ -49,11 +54,7 @@ _WORKER_LAUNCH: list[str] = globals().get("_WORKER_LAUNCH", [])
 
 @dataclass
 class KeptStateJoblibLauncherConf(JobLibLauncherConf):
-    """The joblib launcher's keys (``n_jobs``, ``pre_dispatch``, ...), this launcher's target.
-
-    No ``from __future__ import annotations`` in this module: Hydra's plugin scan runs it
-    in a way that breaks ``dataclass`` on string annotations.
-    """
+    """The joblib launcher's keys, pointing at :class:`KeptStateJoblibLauncher`."""
 
     _target_: str = "hydra_plugins.ohsim.joblib_launcher.KeptStateJoblibLauncher"
 
@@ -66,6 +67,17 @@ ConfigStore.instance().store(
 )
 
 
+@dataclass
+class LaunchState:
+    """What every job of one launch shares (sent with each job; small, ~0.1 MB pickled)."""
+
+    launch_id: str
+    hydra_context: HydraContext
+    config: DictConfig
+    task_function: TaskFunction
+    singleton_state: dict[Any, Any]
+
+
 def install_state(singleton_state: dict[str, Any], launch_id: str) -> bool:
     """Install Hydra's global state sent with a job; True if plugins were re-discovered.
 
@@ -76,87 +88,70 @@ def install_state(singleton_state: dict[str, Any], launch_id: str) -> bool:
         Singleton.set_state(singleton_state)
         _WORKER_LAUNCH[:] = [launch_id]
         return True
-    plugins = Singleton._instances[Plugins]
     instances = dict(singleton_state["instances"])
-    instances[Plugins] = plugins
+    instances[Plugins] = Singleton._instances[Plugins]
     Singleton._instances = instances
     BaseContainer._resolvers = copy.deepcopy(singleton_state["omegaconf_resolvers"])
     return False
 
 
-def execute_job(
-    idx: int,
-    overrides: Sequence[str],
-    hydra_context: HydraContext,
-    config: DictConfig,
-    task_function: TaskFunction,
-    singleton_state: dict[Any, Any],
-    launch_id: str,
-) -> JobReturn:
-    """The joblib launcher's ``execute_job``, installing state with ``install_state``."""
+def job_config(state: LaunchState, idx: int, overrides: Sequence[str]) -> DictConfig:
+    """The job's configuration: the launch's config with the job's overrides, numbered."""
+    cfg = state.hydra_context.config_loader.load_sweep_config(state.config, list(overrides))
+    with open_dict(cfg):
+        cfg.hydra.job.num = idx
+        cfg.hydra.job.id = f"{cfg.hydra.job.name}_{idx}"
+    return cfg
+
+
+def run_in_worker(idx: int, overrides: Sequence[str], state: LaunchState) -> JobReturn:
+    """One job in a worker process: install state, compose, run (Hydra's ``run_job``)."""
+    from sim.sweeps import JOB_PICKED_UP
+
+    JOB_PICKED_UP[:] = [time.perf_counter()]
     setup_globals()
-    install_state(singleton_state, launch_id)
-
-    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
-    with open_dict(sweep_config):
-        sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
-        sweep_config.hydra.job.num = idx
-    HydraConfig.instance().set_config(sweep_config)
-
+    install_state(state.singleton_state, state.launch_id)
+    cfg = job_config(state, idx, overrides)
+    HydraConfig.instance().set_config(cfg)
     return run_job(
-        hydra_context=hydra_context,
-        config=sweep_config,
-        task_function=task_function,
+        hydra_context=state.hydra_context,
+        config=cfg,
+        task_function=state.task_function,
         job_dir_key="hydra.sweep.dir",
         job_subdir_key="hydra.sweep.subdir",
     )
 
 
-class KeptStateJoblibLauncher(joblib_launcher.JoblibLauncher):
-    """Joblib launcher whose workers re-discover Hydra's plugins once per launch, not per job."""
+class KeptStateJoblibLauncher(JoblibLauncher):
+    """Joblib launcher whose workers keep Hydra's plugin registry between jobs of a launch."""
 
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
     ) -> Sequence[JobReturn]:
-        """As ``hydra_plugins.hydra_joblib_launcher._core.launch``, with this module's job."""
+        """Run the jobs on a loky pool (``self.joblib`` holds the joblib keys)."""
+        if self.config is None or self.task_function is None or self.hydra_context is None:
+            raise RuntimeError("KeptStateJoblibLauncher.launch called before setup")
         setup_globals()
-        assert self.config is not None
-        assert self.task_function is not None
-        assert self.hydra_context is not None
-
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-        sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-
-        # Joblib's backend is loky: the threading backend is incompatible with Hydra.
-        joblib_cfg = self.joblib
-        joblib_cfg["backend"] = "loky"
-        process_joblib_cfg(joblib_cfg)
-
-        log.info(
-            "Joblib.Parallel({}) is launching {} jobs".format(
-                ",".join([f"{k}={v}" for k, v in joblib_cfg.items()]), len(job_overrides)
-            )
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        options = dict(self.joblib)
+        options["backend"] = "loky"  # Hydra's state does not survive the threading backend
+        process_joblib_cfg(options)
+        log.info(f"Launching {len(job_overrides)} jobs with joblib ({options})")
+        for i, overrides in enumerate(job_overrides):
+            log.info(f"\t#{initial_job_idx + i} : {' '.join(filter_overrides(overrides))}")
+        state = LaunchState(
+            launch_id=uuid.uuid4().hex,
+            hydra_context=self.hydra_context,
+            config=self.config,
+            task_function=self.task_function,
+            singleton_state=Singleton.get_state(),
         )
-        log.info(f"Launching jobs, sweep output dir : {sweep_dir}")
-        for idx, overrides in enumerate(job_overrides):
-            log.info("\t#{} : {}".format(idx, " ".join(filter_overrides(overrides))))
-
-        singleton_state = Singleton.get_state()
-        launch_id = uuid.uuid4().hex
-        runs = Parallel(**joblib_cfg)(
-            delayed(execute_job)(
-                initial_job_idx + idx,
-                overrides,
-                self.hydra_context,
-                self.config,
-                self.task_function,
-                singleton_state,
-                launch_id,
-            )
-            for idx, overrides in enumerate(job_overrides)
+        jobs = (
+            delayed(run_in_worker)(initial_job_idx + i, list(o), state)
+            for i, o in enumerate(job_overrides)
         )
-        assert isinstance(runs, list)
-        for run in runs:
-            assert isinstance(run, JobReturn)
-        return runs
+        returns = list(Parallel(**options)(jobs))
+        if not all(isinstance(r, JobReturn) for r in returns):
+            raise TypeError("a joblib worker returned something other than a JobReturn")
+        return returns
