@@ -176,6 +176,7 @@ class HarmModel(Model):
         self.deepfake_reshares = 0
         self.fringe_joins = 0
         self._dismissed = np.zeros(n_plat)
+        self._denied_today = np.zeros(n_plat)
         self._suspended = np.zeros((self.abusers.n, n_plat), bool)
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
@@ -508,6 +509,7 @@ class HarmModel(Model):
         live = items.live_ids()
         due = live[items.review_due_h[live] < end]
         self._dismissed = np.zeros(len(self.platform_list))
+        self._denied_today = np.zeros(len(self.platform_list))
         self._suspended_today = 0
         if len(due) == 0:
             self._removed_today = np.zeros(0, np.int64)
@@ -519,6 +521,15 @@ class HarmModel(Model):
         remove = auto | (rng.random(len(due)) < acc)
         gone = due[remove]
         self._remove(gone, items.review_due_h[gone])
+        # Share of each removed item's expected views that the removal prevented (what
+        # the removal costs its creator; about 0 once the item's attention is spent).
+        pot = items.potential_views[gone]
+        denied = np.where(pot > 0, 1.0 - items.views[gone] / np.maximum(pot, 1e-12), 0.0)
+        self._denied_today = np.bincount(
+            items.platform[gone],
+            weights=np.clip(denied, 0.0, 1.0),
+            minlength=len(self.platform_list),
+        )
         self._suspend_creators(gone, rng)
         kept = due[~remove]
         items.review_due_h[kept] = np.inf
@@ -644,6 +655,7 @@ class HarmModel(Model):
                 total_views=total_views,
                 created=created,
                 removed=removed,
+                denied=float(self._denied_today[j]),
                 unresolved_reports=float(self._dismissed[j]),
                 left_harm=float(self._left_today["harm"][j]),
                 left_wrongful=float(self._left_today["wrongful"][j]),
@@ -732,11 +744,12 @@ class HarmModel(Model):
     def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Where each act is posted: among the abuser's platforms, away from strict ones.
 
-        Weights ``exp(-displacement_sensitivity x removal rate)``, where the removal rate is
-        the share of harmful items each platform removed over the last 30 days, which
-        abusers observe (displacement; Horta Ribeiro et al. 2021).
+        Weights ``exp(-displacement_sensitivity x exposure denied)``, where the exposure
+        denied is the mean share of a harmful item's expected views that each platform's
+        removals prevented over the last 30 days, which abusers observe (displacement;
+        Horta Ribeiro et al. 2021; see :meth:`_exposure_denied`).
         """
-        risk = self._removal_rates()
+        risk = self._exposure_denied()
         beta = self.cfg.abusers.displacement_sensitivity
         open_ = np.array([not p.exited for p in self.platform_list])
         w = self.users.member[creators] * (np.exp(-beta * risk) * open_)[None, :]
@@ -746,16 +759,26 @@ class HarmModel(Model):
         choice = (cum <= r[:, None]).sum(axis=1)
         return np.where(tot > 0, np.minimum(choice, len(self.platform_list) - 1), -1)
 
-    def _removal_rates(self) -> np.ndarray:
-        return np.array([p.window.ratio("removed", "created") for p in self.platform_list])
+    def _exposure_denied(self) -> np.ndarray:
+        """Per platform: views prevented by removals per harmful item posted, last 30 days.
+
+        Equals the removal rate when removals are instant and falls to 0 when they come
+        after the items' attention is spent: a late removal costs an abuser no audience
+        (deplatformed actors weigh lost audience, Rogers 2020; Ali et al. 2021).
+        """
+        return np.array([p.window.ratio("denied", "created") for p in self.platform_list])
 
     def _join_fringe(self) -> None:
-        """Abusers who face strict moderation join the lightly moderated platform."""
+        """Abusers who lose audience to mainstream removals join the lightly moderated platform.
+
+        Daily join probability ``fringe_join_prob_per_day`` x pressure / 0.1, the pressure
+        being the mainstream platforms' mean exposure denied minus the fringe's.
+        """
         j = self.fringe_index
         if j < 0 or self.platform_list[j].exited:
             return
         rng = self.streams["abusers"]
-        risk = self._removal_rates()
+        risk = self._exposure_denied()
         main = np.delete(risk, j)
         pressure = float(np.clip((main.mean() if len(main) else 0.0) - risk[j], 0.0, 1.0))
         ids = self.abusers.ids
