@@ -200,8 +200,10 @@ class AbuserConfig:
         2.0,
         lo=0,
         hi=100,
-        unit="1/removal rate",
-        source=A + " (Horta Ribeiro et al. 2021, Rendo 2025: abuse migrates to laxer platforms)",
+        unit="1/share of expected views denied",
+        source=A + " (Horta Ribeiro et al. 2021, Rendo 2025: abuse migrates to laxer platforms; it"
+        " responds to the exposure removals deny, as deplatformed actors weigh lost audience:"
+        " Rogers 2020, Ali et al. 2021)",
     )
     ban_evasion_prob_per_day: float = param(
         0.01, lo=0, hi=1, unit="1/day", source=A + " (suspended abusers open a new account)"
@@ -211,7 +213,8 @@ class AbuserConfig:
         lo=0,
         hi=1,
         unit="1/day",
-        source=A + " (abusers joining the lightly moderated platform, scaled by risk faced)",
+        source=A + " (abusers joining the lightly moderated platform, scaled by the mainstream"
+        " exposure denied minus the fringe's, per 0.1)",
     )
 
 
@@ -337,7 +340,8 @@ class PlatformConfig:
         lo=0,
         hi=1,
         source=A + " (account suspension after a removal, scaled by effort; bans reduce abuse, "
-        "Chandrasekharan et al. 2017)",
+        "Chandrasekharan et al. 2017; applied when the item is removed, however late, as "
+        "platforms' strike systems count removals)",
     )
     review_delay_sigma: float = param(
         1.0,

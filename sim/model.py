@@ -190,6 +190,7 @@ class HarmModel(Model):
         self.deepfake_reshares = 0
         self.fringe_joins = 0
         self._dismissed = np.zeros(n_plat)
+        self._denied_today = np.zeros(n_plat)
         self._suspended = np.zeros((self.abusers.n, n_plat), bool)
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
@@ -537,6 +538,7 @@ class HarmModel(Model):
         live = items.live_ids()
         due = live[items.review_due_h[live] < end]
         self._dismissed = np.zeros(len(self.platform_list))
+        self._denied_today = np.zeros(len(self.platform_list))
         self._suspended_today = 0
         if len(due) == 0:
             self._removed_today = np.zeros(0, np.int64)
@@ -548,6 +550,15 @@ class HarmModel(Model):
         remove = auto | (rng.random(len(due)) < acc)
         gone = due[remove]
         self._remove(gone, items.review_due_h[gone])
+        # Share of each removed item's expected views that the removal prevented (what
+        # the removal costs its creator; about 0 once the item's attention is spent).
+        pot = items.potential_views[gone]
+        denied = np.where(pot > 0, 1.0 - items.views[gone] / np.maximum(pot, 1e-12), 0.0)
+        self._denied_today = np.bincount(
+            items.platform[gone],
+            weights=np.clip(denied, 0.0, 1.0),
+            minlength=len(self.platform_list),
+        )
         self._suspend_creators(gone, rng)
         kept = due[~remove]
         items.review_due_h[kept] = np.inf
@@ -681,12 +692,13 @@ class HarmModel(Model):
                 total_views=total_views,
                 created=int(created_by[j]),
                 removed=int(removed_by[j]),
+                denied=float(self._denied_today[j]),
                 unresolved_reports=float(self._dismissed[j]),
                 left_harm=float(self._left_today["harm"][j]),
                 left_wrongful=float(self._left_today["wrongful"][j]),
                 wrongful=float(self._wrongful[j]),
             )
-        self._removal_rates_day = None  # the windows moved on
+        self._denied_day = None  # the windows moved on
 
     # ------------------------------------------------------------------ helpers
     def _daily_spend(self, p: Platform) -> float:
@@ -818,14 +830,15 @@ class HarmModel(Model):
     def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Where each act is posted: among the abuser's platforms, away from strict ones.
 
-        Weights ``exp(-displacement_sensitivity x removal rate)``, where the removal rate is
-        the share of harmful items each platform removed over the last 30 days, which
-        abusers observe (displacement; Horta Ribeiro et al. 2021).
+        Weights ``exp(-displacement_sensitivity x exposure denied)``, where the exposure
+        denied is the mean share of a harmful item's expected views that each platform's
+        removals prevented over the last 30 days, which abusers observe (displacement;
+        Horta Ribeiro et al. 2021; see :meth:`_exposure_denied`).
         """
         beta = self.cfg.abusers.displacement_sensitivity
         open_ = np.array([not p.exited for p in self.platform_list])
-        # Without displacement every weight is exp(0) = 1 and the removal rates do not matter.
-        pull = np.exp(-beta * self._removal_rates()) * open_ if beta != 0 else open_ * 1.0
+        # Without displacement every weight is exp(0) = 1 and the exposure denied does not matter.
+        pull = np.exp(-beta * self._exposure_denied()) * open_ if beta != 0 else open_ * 1.0
         w = self.users.member[creators] * pull[None, :]
         tot = w.sum(axis=1)
         cum = np.cumsum(w, axis=1)
@@ -833,18 +846,27 @@ class HarmModel(Model):
         choice = (cum <= r[:, None]).sum(axis=1)
         return np.where(tot > 0, np.minimum(choice, len(self.platform_list) - 1), -1)
 
-    def _removal_rates(self) -> np.ndarray:
-        """Share of harmful items each platform removed over its 30-day window (read-only)."""
+    def _exposure_denied(self) -> np.ndarray:
+        """Per platform: views prevented by removals per harmful item posted, last 30 days.
+
+        Equals the removal rate when removals are instant and falls to 0 when they come
+        after the items' attention is spent: a late removal costs an abuser no audience
+        (deplatformed actors weigh lost audience, Rogers 2020; Ali et al. 2021).
+        """
         # The windows change once a day (settle_platform_accounts); several processes ask.
-        if getattr(self, "_removal_rates_day", None) != self.day:
-            self._removal_rates_day = self.day
-            self._removal_rates_cache = np.array(
-                [p.window.ratio("removed", "created") for p in self.platform_list]
+        if getattr(self, "_denied_day", None) != self.day:
+            self._denied_day = self.day
+            self._denied_cache = np.array(
+                [p.window.ratio("denied", "created") for p in self.platform_list]
             )
-        return self._removal_rates_cache
+        return self._denied_cache
 
     def _join_fringe(self) -> None:
-        """Abusers who face strict moderation join the lightly moderated platform."""
+        """Abusers who lose audience to mainstream removals join the lightly moderated platform.
+
+        Daily join probability ``fringe_join_prob_per_day`` x pressure / 0.1, the pressure
+        being the mainstream platforms' mean exposure denied minus the fringe's.
+        """
         j = self.fringe_index
         if j < 0 or self.platform_list[j].exited:
             return
@@ -854,7 +876,7 @@ class HarmModel(Model):
         rate = self.cfg.abusers.fringe_join_prob_per_day
         if rate <= 0:  # nobody joins (the draws above keep the stream as it was)
             return
-        risk = self._removal_rates()
+        risk = self._exposure_denied()
         main = risk[np.arange(len(risk)) != j]
         pressure = min(max(float((main.mean() if len(main) else 0.0) - risk[j]), 0.0), 1.0)
         outside = ~self.users.member[ids, j]

@@ -584,19 +584,23 @@ FIXED_EFFORTS = {"mega": 0.3, "midsize": 0.25, "freespeech": 0.15, "fringe": 0.0
 AUTO_DELAY_MAX_H = 720.0  # platforms.<name>.auto_delay_hours upper bound
 
 
-def _delay_overrides(delay_h: float | None, behaviour: bool = True) -> tuple[str, ...]:
+def _delay_overrides(delay_h: float | None, responses: str = "all") -> tuple[str, ...]:
     """No regulation; all platforms at fixed effort; removal delay ``delay_h`` (None: never).
 
     Automated removals come ``delay_h`` hours (mean, exponential) after upload and
     report-driven reviews have a median of ``delay_h`` hours (review_hours_base is set so
     that base x (1.5 - effort) = delay). ``None`` is the no-takedown reference: reviewers
     never remove (review_accuracy=0) and automated removals take 30 days on average,
-    after the item's attention is spent. ``behaviour=False`` switches off abusers'
-    responses to removals (account suspension, displacement between platforms, joining
-    the fringe site): a diagnostic that leaves only the exposure a removal prevents.
+    after the item's attention is spent. ``responses`` says which responses to removals
+    the model keeps: ``"all"``; ``"no_suspension"`` (platforms do not suspend accounts;
+    abusers still move between platforms and join the fringe site); ``"none"`` (abusers'
+    choices are fixed: no suspension, no displacement, no fringe joining -- the design of
+    the sources, whose harm reduction is the exposure of given items that removal prevents).
     """
+    if responses not in RESPONSES:
+        raise ValueError(f"responses={responses!r} is not allowed: choose from {RESPONSES}")
     ov = ["scenario=no_regulation"]
-    if not behaviour:
+    if responses == "none":
         ov += ["abusers.displacement_sensitivity=0", "abusers.fringe_join_prob_per_day=0"]
     for p, e in FIXED_EFFORTS.items():
         ov += [f"platforms.{p}.strategy=fixed_effort", f"platforms.{p}.initial_effort={e:g}"]
@@ -610,24 +614,27 @@ def _delay_overrides(delay_h: float | None, behaviour: bool = True) -> tuple[str
                 f"platforms.{p}.auto_delay_hours={delay_h:g}",
                 f"platforms.{p}.review_hours_base={delay_h / (1.5 - e):.6g}",
             ]
-        if not behaviour:
+        if responses != "all":
             ov.append(f"platforms.{p}.suspension_prob_at_full_effort=0")
     return tuple(ov)
 
 
-# Delays of the exposure-only diagnostic (printed, not part of the pass decision).
-DIAGNOSTIC_DELAYS_H = (1.0, 24.0, 168.0)
+RESPONSES = ("all", "no_suspension", "none")
 FAST_H = (1.0, 3.0, 6.0)  # "within hours"
 SLOW_H = (96.0, 168.0, 336.0)  # "days to weeks"
 ALMOST_NONE = 0.25  # "almost no reduction": at most a quarter of the fast-removal reduction
+# Delays of the counterfactuals: those criterion (c) compares.
+COUNTERFACTUAL_DELAYS_H = (*FAST_H, *SLOW_H)
+PREFIX = {"all": "", "no_suspension": "nosusp_", "none": "fixed_"}
 
 
 def _delay_runs(reps: int) -> Groups:
-    groups = {f"delay_{d:g}h": _delay_overrides(d) for d in DELAYS_H}
-    groups["no_takedown"] = _delay_overrides(None)
-    for d in DIAGNOSTIC_DELAYS_H:
-        groups[f"exposure_delay_{d:g}h"] = _delay_overrides(d, behaviour=False)
-    groups["exposure_no_takedown"] = _delay_overrides(None, behaviour=False)
+    groups: dict[str, tuple[str, ...]] = {}
+    for responses, prefix in PREFIX.items():
+        delays = DELAYS_H if responses == "all" else COUNTERFACTUAL_DELAYS_H
+        for d in delays:
+            groups[f"{prefix}delay_{d:g}h"] = _delay_overrides(d, responses)
+        groups[f"{prefix}no_takedown"] = _delay_overrides(None, responses)
     return _seeds(groups, reps)
 
 
@@ -638,6 +645,13 @@ def _reductions(out: Outcomes, prefix: str, delays: Sequence[float]) -> np.ndarr
     )
     ref = np.array([r.summary["harmful_views"] for r in out[f"{prefix}no_takedown"]])
     return 1.0 - hv / ref[:, None]
+
+
+def _fast_slow(red: np.ndarray, delays: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed: mean reduction over FAST_H and over SLOW_H."""
+    fast = red[:, [list(delays).index(d) for d in FAST_H]].mean(axis=1)
+    slow = red[:, [list(delays).index(d) for d in SLOW_H]].mean(axis=1)
+    return fast, slow
 
 
 @check(
@@ -654,12 +668,16 @@ def check_takedown_delay(out: Outcomes) -> CheckResult:
     Design: no regulation, every platform at its fixed initial effort (the same items are
     detected and reported in every variant), removal delay D from 1 h to 2 weeks;
     reduction R(D) = 1 - harmful views(D) / harmful views(no takedown), per seed.
-    Tests (paired by seed, t-intervals): (a) decreasing: per-seed Spearman rho(D, R) < 0;
-    (b) steep at first: the fall per hour over 1-24 h exceeds the fall per hour over
-    24-336 h; (c) almost nothing left after days: mean R over 96-336 h minus a quarter of
-    mean R over 1-6 h is below 0 (linear in R, so per-seed noise stays tame).
-    An exposure-only diagnostic (abusers do not respond to removals: no suspension, no
-    displacement) is printed beside it but does not decide the check.
+    Tests (paired by seed, t-intervals), on the full model: (a) decreasing: per-seed
+    Spearman rho(D, R) < 0; (b) steep at first: the fall per hour over 1-24 h exceeds the
+    fall per hour over 24-336 h. (c) almost nothing left after days, judged on the
+    sources' estimand -- the exposure that removing *given* items prevents, abusers'
+    choices held fixed (no account suspension, no displacement, no fringe joining): mean
+    R over 96-336 h minus a quarter of mean R over 1-6 h is below 0; and (c') the same
+    with every response kept except account suspension, so that displacement cannot hide
+    a floor. The full model's R over 96-336 h is reported: account suspension, applied
+    when an item is removed however late, incapacitates abusers for months, a channel the
+    sources do not model (docs/validation.md, check 7).
     """
     red = _reductions(out, "", DELAYS_H)
     passed_a, text, info = _trend(DELAYS_H, red, -1)
@@ -667,36 +685,54 @@ def check_takedown_delay(out: Outcomes) -> CheckResult:
     slope_early = (red[:, col[1.0]] - red[:, col[24.0]]) / (24.0 - 1.0)
     slope_late = (red[:, col[24.0]] - red[:, col[336.0]]) / (336.0 - 24.0)
     _, lo_b, _ = _ci(slope_early - slope_late)
-    fast = red[:, [col[d] for d in FAST_H]].mean(axis=1)
-    slow = red[:, [col[d] for d in SLOW_H]].mean(axis=1)
-    excess = slow - ALMOST_NONE * fast
-    _, lo_c, hi_c = _ci(excess)
+    fast, slow = _fast_slow(red, DELAYS_H)
     means = red.mean(axis=0)
-    diag = _reductions(out, "exposure_", DIAGNOSTIC_DELAYS_H)
-    passed = passed_a and lo_b > 0 and hi_c < 0
-    verdict_c = "met" if hi_c < 0 else ("not met" if lo_c > 0 else "not shown")
+    cf = {}
+    for responses in ("none", "no_suspension"):
+        r = _reductions(out, PREFIX[responses], COUNTERFACTUAL_DELAYS_H)
+        f, s = _fast_slow(r, COUNTERFACTUAL_DELAYS_H)
+        excess = s - ALMOST_NONE * f
+        _, lo, hi = _ci(excess)
+        cf[responses] = {"red": r, "fast": f, "slow": s, "excess": excess, "hi": hi, "lo": lo}
+    passed_c = cf["none"]["hi"] < 0 and cf["no_suspension"]["hi"] < 0
+
+    def c_text(key: str) -> str:
+        c = cf[key]
+        verdict = "met" if c["hi"] < 0 else ("not met" if c["lo"] > 0 else "not shown")
+        return (
+            f"{verdict}: R by delay "
+            f"{_means_text(COUNTERFACTUAL_DELAYS_H, 100 * c['red'].mean(axis=0), '{:.1f}%')}; "
+            f"R 96-336 h {100 * c['slow'].mean():.1f}% vs 1-6 h {100 * c['fast'].mean():.1f}% "
+            f"(ratio {c['slow'].mean() / c['fast'].mean():.2f}; R_slow - {ALMOST_NONE} R_fast "
+            f"= {_fmt_ci(100 * c['excess'], '{:.1f}')} points)"
+        )
+
+    passed = passed_a and lo_b > 0 and passed_c
     return CheckResult(
         7,
         "harm reduction falls steeply with takedown delay",
-        f"reduction in harmful views vs no takedown by delay (h) "
+        f"full model: reduction in harmful views vs no takedown by delay (h) "
         f"{_means_text(DELAYS_H, 100 * means, '{:.1f}%')}; (a) {text}; (b) fall per hour "
         f"1-24 h {100 * slope_early.mean():.3f} vs 24-336 h {100 * slope_late.mean():.4f} "
-        f"points (paired difference CI low {100 * lo_b:.3f}); (c) {verdict_c}: R over "
-        f"96-336 h {100 * slow.mean():.1f}% vs R over 1-6 h {100 * fast.mean():.1f}% "
-        f"(ratio {slow.mean() / fast.mean():.2f}; R_slow - {ALMOST_NONE} R_fast = "
-        f"{_fmt_ci(100 * excess, '{:.1f}')} points); exposure-only diagnostic (no suspension "
-        f"or displacement): {_means_text(DIAGNOSTIC_DELAYS_H, 100 * diag.mean(axis=0), '{:.1f}%')}",
-        f"decreasing, steep within a day, R(days-weeks) < {ALMOST_NONE} x R(hours)",
+        f"points (paired difference CI low {100 * lo_b:.3f}); R 96-336 h "
+        f"{100 * slow.mean():.1f}% vs 1-6 h {100 * fast.mean():.1f}% (ratio "
+        f"{slow.mean() / fast.mean():.2f}, the floor is account suspension; not judged); "
+        f"(c) abusers' choices fixed (the sources' estimand) {c_text('none')}; (c') all "
+        f"responses but suspension {c_text('no_suspension')}",
+        f"(a, b) decreasing, steep within a day; (c, c') R(days-weeks) < {ALMOST_NONE} x "
+        "R(hours) for the exposure of given items",
         "Schneider & Rizoiu 2023; Truong et al. 2025 (domain.md 3.8)",
-        f"{red.shape[0]} seeds x {len(DELAYS_H) + 1} variants (+{len(DIAGNOSTIC_DELAYS_H) + 1} "
-        f"diagnostic)",
+        f"{red.shape[0]} seeds x ({len(DELAYS_H) + 1} + 2 x {len(COUNTERFACTUAL_DELAYS_H) + 1}) "
+        "variants",
         "paired by seed: Spearman + t-intervals",
         passed,
         {
             **info,
             "reduction": red.tolist(),
-            "excess": excess.tolist(),
-            "diagnostic": diag.tolist(),
+            "slow_fast": (slow.tolist(), fast.tolist()),
+            **{
+                f"{k}_{name}": v[name].tolist() for k, v in cf.items() for name in ("red", "excess")
+            },
         },
     )
 

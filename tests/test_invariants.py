@@ -219,19 +219,26 @@ def test_no_item_is_removed_before_it_was_created() -> None:
 
 
 def test_zero_fine_cap_gives_a_finite_summary() -> None:
-    """The smallest example hypothesis found: a breach decision under a zero cap."""
-    cfg = compose_config(
-        [
-            "population.n_users=200",
-            "days=71",
-            "policy_start_day=0",
-            "seed=0",
-            "scenario=baseline",
-            "network=scale_free",
-            "scenario.fine_cap_multiplier=0.0",
-        ]
-    )
-    model = HarmModel(cfg)
-    model.run_for(cfg.days)
+    """The smallest example hypothesis found: a breach decision under a zero cap.
+
+    The first seed whose run reaches a breach decision (the seed that did depends on the
+    model's version).
+    """
+    for seed in range(10):
+        cfg = compose_config(
+            [
+                "population.n_users=200",
+                "days=71",
+                "policy_start_day=0",
+                f"seed={seed}",
+                "scenario=baseline",
+                "network=scale_free",
+                "scenario.fine_cap_multiplier=0.0",
+            ]
+        )
+        model = HarmModel(cfg)
+        model.run_for(cfg.days)
+        if model.regulator.decisions:
+            break
     assert model.regulator.decisions, "the example needs a breach decision"
     assert_invariants(model)
