@@ -35,8 +35,8 @@ test-all: setup  ## Run every test including slow statistical ones
 	$(PY) -m pytest -q -n $(JOBS) -m "slow or not slow"
 
 lint: setup
-	$(PY) -m ruff check sim tests benchmarks
-	$(PY) -m ruff format --check sim tests benchmarks
+	$(PY) -m ruff check sim tests benchmarks experiments hydra_plugins
+	$(PY) -m ruff format --check sim tests benchmarks experiments hydra_plugins
 
 bench: setup  ## Performance benchmarks (prints a table, writes benchmarks/results/*.json)
 	$(PY) -m benchmarks.run

@@ -657,7 +657,9 @@ def _fast_slow(red: np.ndarray, delays: Sequence[float]) -> tuple[np.ndarray, np
 @check(
     7,
     "harm reduction falls steeply with takedown delay",
-    replicates=(10, 6),
+    # 20 seeds: one seed's reduction swings by 10-25 points between delay variants (a few
+    # prolific abusers dominate harmful views), and with 10 the (c) interval straddled 0.
+    replicates=(20, 6),
     needs=_delay_runs,
 )
 def check_takedown_delay(out: Outcomes) -> CheckResult:

@@ -2,7 +2,7 @@
 
 Runs the check-7 design (sim.validate._delay_overrides) with one channel switched off at a
 time and prints the mean reduction in harmful views vs no takedown per delay.
-Usage: python scratch/delay_channels.py [seeds] [extra overrides...]
+Usage: python -m experiments.takedown_delay_channels [seeds] [extra overrides...]
 """
 
 import multiprocessing
@@ -36,15 +36,15 @@ VARIANTS = {
 }
 
 
-def key(v, d, s):
+def key(v: str, d: float | None, s: int) -> tuple[str, ...]:
     return run_key(_delay_overrides(d) + VARIANTS[v] + EXTRA, s)
 
 
-def main():
+def main() -> None:
     keys = [key(v, d, s) for v in VARIANTS for d in (*DELAYS, None) for s in range(SEEDS)]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=ctx) as pool:
-        res = dict(zip(keys, pool.map(simulate, keys, chunksize=4)))
+        res = dict(zip(keys, pool.map(simulate, keys, chunksize=4), strict=True))
     print(f"seeds={SEEDS} extra={EXTRA}")
     print(
         "variant          "
@@ -63,16 +63,18 @@ def main():
         fast = red[:, :3].mean(1)
         slow = red[:, 4:].mean(1)
 
-        def g(d, k):
-            return np.mean([res[key(v, d, s)].summary[k] for s in range(SEEDS)])
+        def g(d: float | None, k: str, v: str = v) -> float:
+            return float(np.mean([res[key(v, d, s)].summary[k] for s in range(SEEDS)]))
 
+        items = "harmful_items_created"
+        fringe = "fringe_abuse_share"
         print(
             f"{v:16s} "
             + " ".join(f"{x:6.1f}%" for x in m)
             + f"  {slow.mean() / fast.mean():.2f}"
-            + f"  {g(1.0, 'harmful_items_created'):.0f},{g(336.0, 'harmful_items_created'):.0f},{g(None, 'harmful_items_created'):.0f}"
+            + f"  {g(1.0, items):.0f},{g(336.0, items):.0f},{g(None, items):.0f}"
             + f"  {g(1.0, 'accounts_suspended'):.0f},{g(336.0, 'accounts_suspended'):.0f}"
-            + f"  {g(1.0, 'fringe_abuse_share'):.2f},{g(336.0, 'fringe_abuse_share'):.2f},{g(None, 'fringe_abuse_share'):.2f}"
+            + f"  {g(1.0, fringe):.2f},{g(336.0, fringe):.2f},{g(None, fringe):.2f}"
         )
 
 
