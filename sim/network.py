@@ -141,7 +141,7 @@ def build_network(
         cache_file = Path(cache_dir) / f"network-{key}.npz"
         cached = _load_cached(cache_file, n_users)
         if cached is not None:
-            log.info("network: loaded %s (n=%d) from cache %s", kind, n_users, cache_file)
+            log.debug("network: loaded %s (n=%d) from cache %s", kind, n_users, cache_file)
             return cached
 
     start = time.perf_counter()

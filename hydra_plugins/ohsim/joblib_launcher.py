@@ -137,7 +137,8 @@ class KeptStateJoblibLauncher(JoblibLauncher):
         options = dict(self.joblib)
         options["backend"] = "loky"  # Hydra's state does not survive the threading backend
         process_joblib_cfg(options)
-        log.info(f"Launching {len(job_overrides)} jobs with joblib ({options})")
+        log.info(f"Launching {len(job_overrides)} jobs on {options.get('n_jobs')} joblib workers")
+        log.debug(f"joblib.Parallel options: {options}")
         for i, overrides in enumerate(job_overrides):
             log.info(f"\t#{initial_job_idx + i} : {' '.join(filter_overrides(overrides))}")
         state = LaunchState(
