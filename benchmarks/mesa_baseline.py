@@ -20,8 +20,9 @@ the expected values equal):
   hour in the day's window). Appeal is drawn per item from the engine's distribution.
 * As in the engine, a re-share is made by a contact of the sharer drawn in proportion
   to its attention (``sim.content.reshare_attention``) and is lost if that contact is
-  not on the platform or has already shared the item, and a share made during today's
-  spread starts drawing views at the start of the next day.
+  not on the platform or has already shared the item; a share made during today's
+  spread draws views from its hour to the end of the day at once, and leads to reports
+  and re-shares from the next day.
 * Targets are a random contact (probability ``local_target_prob``) or a random user;
   the engine also weights them by gender and visibility. In the core no indicator
   depends on who the target is (victims' responses are switched off).
@@ -177,6 +178,23 @@ class User(FixedAgent):
                 resharer = self.attentive_contact()
                 if platform in resharer.platforms and resharer not in item.sharers:
                     model.reshare(item, resharer, hour)
+        platform.harmful_views += len(share.view_hours)
+
+    def show_rest_of_day(self, share: Share, end_h: float) -> None:
+        """Views of a new re-share from its hour to ``end_h`` (no reports or re-shares yet)."""
+        model = self.model
+        item = share.item
+        platform = item.platform
+        t1 = min(end_h, item.removed_h)
+        if t1 <= share.t_h:
+            return
+        tau = model.attention_tau_h
+        spent = 1.0 - math.exp(-(t1 - share.t_h) / tau)  # attention falling in the window
+        p_view = model.view_prob * spent
+        rand = self.random.random
+        for contact in self.cell.neighborhood.agents:
+            if platform in contact.platforms and rand() < p_view:
+                share.view_hours.append(share.t_h - tau * math.log(1.0 - rand() * spent))
         platform.harmful_views += len(share.view_hours)
 
 
@@ -432,11 +450,17 @@ class CoreBaseline(Model):
         self.shares.append(share)
 
     def reshare(self, item: HarmfulItem, sharer: User, hour: float) -> None:
-        """A re-share made during today's spread."""
+        """A re-share made during today's spread.
+
+        As in the engine, it draws views from its hour to the end of the day at once; those
+        views lead to reports and re-shares only from the next day, when it joins the
+        shares that :meth:`spread_harmful_items` shows.
+        """
         share = Share(item, sharer, hour)
         item.shares.append(share)
         item.sharers.add(sharer)
         self.reshares.append(share)
+        sharer.show_rest_of_day(share, (self.day + 1) * HOURS)
 
     def take_down(self, item: HarmfulItem, hour: float) -> None:
         """Remove an item and un-count today's views after the removal hour."""
