@@ -159,8 +159,17 @@ def check_command_line(argv: list[str]) -> None:
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> dict[str, float] | None:
-    """Hydra task: one simulation run."""
-    return run_job(cfg)
+    """Hydra task: one simulation run.
+
+    A single run refused for a wrong value (:class:`ConfigError`) prints the message, not
+    a traceback, and exits 1 (its run folder keeps ``error.json``); in a sweep the
+    failure is recorded and the other runs go on (:func:`run_job`).
+    """
+    try:
+        return run_job(cfg)
+    except ConfigError as err:
+        print(f"Error in the configuration: {err}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
