@@ -161,13 +161,16 @@ def check_command_line(argv: list[str]) -> None:
 def main(cfg: DictConfig) -> dict[str, float] | None:
     """Hydra task: one simulation run.
 
-    A single run refused for a wrong value (:class:`ConfigError`) prints the message, not
+    A single run refused for a wrong value (:class:`ConfigError`, or a
+    :class:`~sim.network.NetworkError` for an unusable edge list) prints the message, not
     a traceback, and exits 1 (its run folder keeps ``error.json``); in a sweep the
     failure is recorded and the other runs go on (:func:`run_job`).
     """
+    from sim.network import NetworkError
+
     try:
         return run_job(cfg)
-    except ConfigError as err:
+    except (ConfigError, NetworkError) as err:
         print(f"Error in the configuration: {err}", file=sys.stderr)
         sys.exit(1)
 

@@ -455,6 +455,7 @@ def test_cli_refuses_wrong_input_and_leaves_nothing_complete(
     text = res.stdout + res.stderr
     for needle in needles:
         assert needle in text, text
+    assert "Traceback" not in text, text  # the message, not a stack trace
     assert not (out / "summary.json").exists()
     assert not (out / "timeseries.parquet").exists()
 
