@@ -69,6 +69,20 @@ TARGET_REPORT_DELAY_H = 3.0
 CUSTODY_SHARE = 0.12
 # Child targets are weighted this much relative to adults for intimate-image abuse: assumption.
 CHILD_WEIGHT_DEEPFAKE = 0.5
+# Per-platform columns of the daily time series (named ``<column>__<platform>``).
+PLATFORM_SERIES = (
+    "effort",
+    "recall",
+    "false_positive_rate",
+    "review_capacity_per_day",
+    "members",
+    "harmful_views",
+    "harmful_items_created",
+    "moderation_spend_gbp",
+    "revenue_gbp",
+    "fines_gbp",
+    "exited",
+)
 
 
 def default_cache_dir() -> Path:
@@ -191,6 +205,13 @@ class HarmModel(Model):
         self.fringe_joins = 0
         self._dismissed = np.zeros(n_plat)
         self._denied_today = np.zeros(n_plat)
+        self._denied_day = -2  # day of the cached exposure denied (none yet)
+        self._denied_cache = np.zeros(n_plat)
+        self._benign_reports = np.zeros(n_plat)
+        self._events_mark = 0  # events before this index were logged on earlier days
+        self._platform_column_names = [
+            tuple(f"{col}__{p.name}" for col in PLATFORM_SERIES) for p in self.platform_list
+        ]
         self._suspended = np.zeros((self.abusers.n, n_plat), bool)
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
@@ -698,7 +719,7 @@ class HarmModel(Model):
                 left_wrongful=float(self._left_today["wrongful"][j]),
                 wrongful=float(self._wrongful[j]),
             )
-        self._denied_day = None  # the windows moved on
+        self._denied_day = -2  # the windows moved on
 
     # ------------------------------------------------------------------ helpers
     def _daily_spend(self, p: Platform) -> float:
@@ -854,7 +875,7 @@ class HarmModel(Model):
         (deplatformed actors weigh lost audience, Rogers 2020; Ali et al. 2021).
         """
         # The windows change once a day (settle_platform_accounts); several processes ask.
-        if getattr(self, "_denied_day", None) != self.day:
+        if self._denied_day != self.day:
             self._denied_day = self.day
             self._denied_cache = np.array(
                 [p.window.ratio("denied", "created") for p in self.platform_list]
@@ -952,8 +973,7 @@ class HarmModel(Model):
         items.review_due_h[ids] = report_h + delay
 
     def _benign_reports_today(self, j: int) -> float:
-        reports = getattr(self, "_benign_reports", None)
-        return 0.0 if reports is None else float(reports[j])
+        return float(self._benign_reports[j])
 
     def _remove(self, ids: np.ndarray, at_h: np.ndarray) -> None:
         """Take items down at the given hours and un-count views after that hour today."""
@@ -1159,7 +1179,7 @@ class HarmModel(Model):
             "convictions": len(self.justice.convicted_today[0]),
         }
         created = self._created_by_platform
-        for p, keys in zip(self.platform_list, self._platform_columns(), strict=True):
+        for p, keys in zip(self.platform_list, self._platform_column_names, strict=True):
             j = p.index
             recall, fpr = p.operating_point()
             cap = p.review_capacity(self._members[j])
@@ -1188,33 +1208,8 @@ class HarmModel(Model):
         self._rows.append(row)
         self._events_mark = len(self._events)
 
-    def _platform_columns(self) -> list[tuple[str, ...]]:
-        """Per-platform column names of the time series, in ``record``'s order."""
-        if not hasattr(self, "_platform_column_names"):
-            self._platform_column_names = [
-                tuple(
-                    f"{col}__{p.name}"
-                    for col in (
-                        "effort",
-                        "recall",
-                        "false_positive_rate",
-                        "review_capacity_per_day",
-                        "members",
-                        "harmful_views",
-                        "harmful_items_created",
-                        "moderation_spend_gbp",
-                        "revenue_gbp",
-                        "fines_gbp",
-                        "exited",
-                    )
-                )
-                for p in self.platform_list
-            ]
-        return self._platform_column_names
-
     def _events_today(self) -> list[dict[str, Any]]:
-        start = getattr(self, "_events_mark", 0)
-        return self._events[start:]
+        return self._events[self._events_mark :]
 
     # ------------------------------------------------------------------ outputs
     def timeseries(self) -> pd.DataFrame:
