@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,26 @@ PLATFORM_SERIES = (
 )
 
 
+@dataclass(frozen=True)
+class ModerationTable:
+    """Every platform's moderation parameters today, as arrays indexed by platform.
+
+    They change only when a platform revises its effort, takes on a takedown duty or
+    exits, when a policy switches on, or when memberships change; the daily processes
+    read them from here instead of asking each platform every day (see
+    :meth:`HarmModel.moderation`).
+    """
+
+    recall: np.ndarray  # (platforms, 2): automated recall by item kind (HARASSMENT, DEEPFAKE)
+    fpr: np.ndarray  # false-positive rate on lawful posts
+    review_hours: np.ndarray  # median hours from report to review
+    review_sigma: np.ndarray  # log-sd of review times
+    capacity: np.ndarray  # reviews a day before a backlog builds (inf under a duty)
+    meets_duty: np.ndarray  # bool: meets the takedown duty
+    open: np.ndarray  # bool: still serves the UK
+    suspension_prob: np.ndarray  # chance a removal gets the creator's account suspended
+
+
 def default_cache_dir() -> Path:
     """Where built networks are cached: ``$OHSIM_CACHE/networks`` or ``~/.cache/ohsim/networks``."""
     root = os.environ.get("OHSIM_CACHE") or str(Path.home() / ".cache" / "ohsim")
@@ -116,6 +137,7 @@ class HarmModel(Model):
         self.deepfake_creation_active = False
         self._offence_key: tuple[bool, bool] | None = None
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
+        self._moderation_key: tuple[Any, ...] | None = None
 
         # --- population and network -------------------------------------------------
         pop = cfg.population
@@ -272,6 +294,31 @@ class HarmModel(Model):
         """Current simulated members of platform ``j``."""
         return int(self._members[j])
 
+    def moderation(self) -> ModerationTable:
+        """The platforms' moderation parameters now (recomputed only when they change)."""
+        key = (
+            self.deepfake_priority_active,
+            self.takedown_duty_hours,
+            *[(p.effort, p.meets_duty, p.exited) for p in self.platform_list],
+            self._members.tobytes(),
+        )
+        if key != self._moderation_key:
+            self._moderation_key = key
+            ps = self.platform_list
+            self._moderation = ModerationTable(
+                recall=np.array([[p.recall(False), p.recall(True)] for p in ps]),
+                fpr=np.array([p.operating_point()[1] for p in ps]),
+                review_hours=np.array([float(p.review_hours()) for p in ps]),
+                review_sigma=np.array([p.cfg.review_delay_sigma for p in ps]),
+                capacity=np.array([p.review_capacity(self._members[p.index]) for p in ps]),
+                meets_duty=np.array([p.meets_duty for p in ps]),
+                open=np.array([not p.exited for p in ps]),
+                suspension_prob=np.array(
+                    [p.effort * p.cfg.suspension_prob_at_full_effort for p in ps]
+                ),
+            )
+        return self._moderation
+
     # ------------------------------------------------------------------ the daily step
     def step(self) -> None:
         """One day, in the order documented in docs/ODD.md (section 3)."""
@@ -323,21 +370,20 @@ class HarmModel(Model):
         sanction = ab.perceived_certainty() * self._severity_factor
         sanction = sanction * self.offence_active()
         free = ab.incapacitated_until < self.day
-        willing = np.stack(
-            [
-                self.abuser_rule.willing(
-                    cfg.gain_mean, ab.risk_aversion, sanction[:, k], cfg.threshold, rng
-                )
-                for k in range(3)
-            ],
-            axis=1,
-        )
+        willing = np.empty((ab.n, 3), bool)
+        for k in range(3):
+            willing[:, k] = self.abuser_rule.willing(
+                cfg.gain_mean, ab.risk_aversion, sanction[:, k], cfg.threshold, rng
+            )
         attempts = rng.poisson(ab.propensity * free)
         deepfake_attempts = rng.binomial(attempts, cfg.deepfake_share)
         harass = (attempts - deepfake_attempts) * willing[:, HARASSMENT_OFFENCE]
         created = deepfake_attempts * willing[:, DEEPFAKE_CREATION]
         shared = rng.binomial(created, cfg.deepfake_share_prob) * willing[:, DEEPFAKE_SHARING]
-        self._acts = np.stack([harass, shared, created], axis=1).astype(float)
+        acts = self._acts  # acts per abuser and offence today, kept in place
+        acts[:, HARASSMENT_OFFENCE] = harass
+        acts[:, DEEPFAKE_SHARING] = shared
+        acts[:, DEEPFAKE_CREATION] = created
         self.deepfakes_created_today = int(created.sum())
         n_free = int(np.count_nonzero(free))
         self._willing_share = (
@@ -407,13 +453,7 @@ class HarmModel(Model):
         self._police_reports(who, kinds, shared=True)
         # Automated screening at upload: detected items come down after a short delay.
         mrng = self.streams["moderation"]
-        recall_by = np.array(
-            [
-                [p.recall(kind == DEEPFAKE) for kind in (HARASSMENT, DEEPFAKE)]
-                for p in self.platform_list
-            ]
-        )
-        recall = recall_by[plat, kinds]
+        recall = self.moderation().recall[plat, kinds]
         detected = mrng.random(k) < recall
         delay = mrng.exponential(1.0, k) * self._auto_delay_hours[plat]
         due = created_h + delay
@@ -527,21 +567,26 @@ class HarmModel(Model):
         benign_report_prob = self.cfg.content.benign_report_prob
         wrongful = np.zeros(len(self.platform_list))
         self._benign_reports = np.zeros(len(self.platform_list))
+        fpr = self.moderation().fpr
+        pop = self.cfg.population
+        # Authors of wrongly removed posts are drawn only if they can respond.
+        responds = (
+            pop.self_censor_prob_after_wrongful_removal > 0
+            or pop.leave_prob_after_wrongful_removal > 0
+        )
         for p in self.platform_list:
             j = p.index
             if p.exited:
                 continue
-            fpr = p.operating_point()[1]
-            auto = rng.poisson(posts[j] * fpr)
+            auto = rng.poisson(posts[j] * fpr[j])
             reports = by_review = 0
             if benign_report_prob > 0:  # a zero rate draws nothing: skip the calls
                 reports = rng.poisson(posts[j] * benign_report_prob)
                 by_review = rng.binomial(reports, 1.0 - p.cfg.review_accuracy)
             self._benign_reports[j] = reports
             wrongful[j] = auto + by_review
-            if wrongful[j] > 0:
+            if wrongful[j] > 0 and responds:
                 authors = self._sample_authors(j, int(wrongful[j]), rng)
-                pop = self.cfg.population
                 self._respond(
                     authors,
                     j,
@@ -594,9 +639,7 @@ class HarmModel(Model):
             return
         items = self.items
         plat = items.platform[removed].astype(np.int64)
-        prob = np.array(
-            [p.effort * p.cfg.suspension_prob_at_full_effort for p in self.platform_list]
-        )[plat]
+        prob = self.moderation().suspension_prob[plat]
         hit = rng.random(len(removed)) < prob
         if not hit.any():
             return
@@ -617,7 +660,7 @@ class HarmModel(Model):
         rng = self.streams["abusers"]
         ab, plat = np.nonzero(s)
         back = rng.random(len(ab)) < self.cfg.abusers.ban_evasion_prob_per_day
-        open_ = np.array([not p.exited for p in self.platform_list])[plat]
+        open_ = self.moderation().open[plat]
         ab, plat = ab[back & open_], plat[back & open_]
         s[ab, plat] = False
         self.users.member[self.abusers.ids[ab], plat] = True
@@ -645,6 +688,8 @@ class HarmModel(Model):
         targets = items.target[ended]
         np.add.at(self.users.harm, targets, weight * exposure)
         pop = self.cfg.population
+        if pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0:
+            return  # victims never respond: draw nothing
         plat = items.platform[ended].astype(np.int64)
         # Removing attacks keeps victims engaged (Jimenez-Duran 2022): responses scale with exposure.
         self._respond(
@@ -857,7 +902,7 @@ class HarmModel(Model):
         Horta Ribeiro et al. 2021; see :meth:`_exposure_denied`).
         """
         beta = self.cfg.abusers.displacement_sensitivity
-        open_ = np.array([not p.exited for p in self.platform_list])
+        open_ = self.moderation().open
         # Without displacement every weight is exp(0) = 1 and the exposure denied does not matter.
         pull = np.exp(-beta * self._exposure_denied()) * open_ if beta != 0 else open_ * 1.0
         w = self.users.member[creators] * pull[None, :]
@@ -891,12 +936,12 @@ class HarmModel(Model):
         j = self.fringe_index
         if j < 0 or self.platform_list[j].exited:
             return
+        rate = self.cfg.abusers.fringe_join_prob_per_day
+        if rate <= 0:  # nobody joins: draw nothing
+            return
         rng = self.streams["abusers"]
         ids = self.abusers.ids
         draw = rng.random(len(ids))
-        rate = self.cfg.abusers.fringe_join_prob_per_day
-        if rate <= 0:  # nobody joins (the draws above keep the stream as it was)
-            return
         risk = self._exposure_denied()
         main = risk[np.arange(len(risk)) != j]
         pressure = min(max(float((main.mean() if len(main) else 0.0) - risk[j]), 0.0), 1.0)
@@ -950,30 +995,22 @@ class HarmModel(Model):
         rng = self.streams["moderation"]
         duty = self.takedown_duty_hours
         n_plat = len(self.platform_list)
-        counts = np.bincount(plat, minlength=n_plat)
-        hours, sigma, backlog = np.zeros(n_plat), np.zeros(n_plat), np.zeros(n_plat)
-        meets = np.zeros(n_plat, bool)
-        for p in self.platform_list:
-            j = p.index
-            if counts[j] == 0:
-                continue
-            load = counts[j] + self._benign_reports_today(j)
-            cap = p.review_capacity(self._members[j])
-            backlog[j] = (
-                HOURS * max(0.0, load / max(cap, 1e-9) - 1.0) if math.isfinite(cap) else 0.0
-            )
-            hours[j], sigma[j], meets[j] = p.review_hours(), p.cfg.review_delay_sigma, p.meets_duty
+        mod = self.moderation()
+        # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
+        load = np.bincount(plat, minlength=n_plat) + self._benign_reports
+        cap = mod.capacity
+        with np.errstate(invalid="ignore"):  # an infinite capacity (duty) has no backlog
+            over = HOURS * np.maximum(0.0, load / np.maximum(cap, 1e-9) - 1.0)
+        backlog = np.where(np.isfinite(cap), over, 0.0)
         # Log-normal review times around the platform's pace: a long tail of slow cases.
         # The normal draws go to the platforms in turn (platform order, then item order).
         z = np.empty(len(ids))
         z[np.argsort(plat, kind="stable")] = rng.standard_normal(len(ids))
-        delay = hours[plat] * np.exp(sigma[plat] * z) + backlog[plat]
+        delay = mod.review_hours[plat] * np.exp(mod.review_sigma[plat] * z) + backlog[plat]
+        meets = mod.meets_duty[plat]
         if meets.any():
-            delay = np.where(meets[plat], np.minimum(delay, duty), delay)
+            delay = np.where(meets, np.minimum(delay, duty), delay)
         items.review_due_h[ids] = report_h + delay
-
-    def _benign_reports_today(self, j: int) -> float:
-        return float(self._benign_reports[j])
 
     def _remove(self, ids: np.ndarray, at_h: np.ndarray) -> None:
         """Take items down at the given hours and un-count views after that hour today."""
@@ -1179,17 +1216,17 @@ class HarmModel(Model):
             "convictions": len(self.justice.convicted_today[0]),
         }
         created = self._created_by_platform
+        mod = self.moderation()
         for p, keys in zip(self.platform_list, self._platform_column_names, strict=True):
             j = p.index
-            recall, fpr = p.operating_point()
-            cap = p.review_capacity(self._members[j])
+            cap = mod.capacity[j]
             row.update(
                 zip(
                     keys,
                     (
                         0.0 if p.exited else p.effort,
-                        0.0 if p.exited else recall,
-                        0.0 if p.exited else fpr,
+                        0.0 if p.exited else float(mod.recall[j, HARASSMENT]),
+                        0.0 if p.exited else float(mod.fpr[j]),
                         float(cap) if math.isfinite(cap) else -1.0,
                         int(self._members[j]),
                         float(max(self._harm_views_by_platform[j], 0.0)),
