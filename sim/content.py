@@ -173,9 +173,10 @@ class ShareKeys:
 
     def add(self, keys: np.ndarray) -> None:
         """Record ``keys`` (duplicates and keys already present are ignored)."""
-        if len(keys):
-            # One sort of the union: cheaper than a search and an insert for a day's keys.
-            self.keys = np.unique(np.concatenate([self.keys, keys]))
+        new = np.unique(keys)
+        new = new[~self.contains(new)]
+        if len(new):
+            self.keys = np.insert(self.keys, np.searchsorted(self.keys, new), new)
 
     def keep_items(self, live: np.ndarray) -> None:
         """Forget the sharers of items whose mask in ``live`` (indexed by item) is False."""

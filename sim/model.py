@@ -136,6 +136,7 @@ class HarmModel(Model):
         self.policy_active = False
         self.deepfake_creation_active = False
         self._offence_key: tuple[bool, bool] | None = None
+        self._member_seen: np.ndarray | None = None  # memberships at the last audience refresh
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
         self._moderation_key: tuple[Any, ...] | None = None
 
@@ -790,33 +791,46 @@ class HarmModel(Model):
         """Contacts of each user on each platform (recomputed monthly as users leave).
 
         Memberships and self-censoring are compared with those of the last refresh, and
-        what did not change is kept (the sparse product over the network is the costly part).
+        what did not change is kept. The contact counts are updated from the users whose
+        memberships changed (their contacts gain or lose one), which costs their degrees,
+        not a sparse product over the whole network; counts are integers, so the result
+        is exactly that of recounting.
         """
         u = self.users
-        self._members = u.member.sum(axis=0)
-        member_changed = not np.array_equal(u.member, getattr(self, "_member_seen", None))
-        if member_changed:
-            self._member_seen = u.member.copy()
-            self._censoring_seen = None  # benign_activity recomputes its sums
+        self._members = np.count_nonzero(u.member, axis=0)
+        seen = self._member_seen
+        # Users whose memberships changed since the last refresh (None: first refresh).
+        changed = None if seen is None else np.flatnonzero((u.member != seen).any(axis=1))
+        if changed is None or len(changed) > u.n // 20:
             # Platform-major layout: one contiguous row per platform makes the daily
             # matrix-vector products over users cheap.
             self._member_T = np.ascontiguousarray(u.member.T, dtype=np.float32)
             # Contacts on each platform: one sparse matrix-vector product per platform
-            # (about twice as fast as one product with the users x platforms block, and
-            # the same sums in the same order).
-            contacts_T = np.stack(
+            # (about twice as fast as one product with the users x platforms block).
+            self._contacts_T = np.stack(
                 [np.asarray(self.adj @ row, dtype=np.float32) for row in self._member_T]
             )
-            self._aud_T = contacts_T * self._member_T
-            if hasattr(self, "platform_list"):
-                for p in self.platform_list:
-                    if p.exited:
-                        self._aud_T[p.index] = 0.0
+        elif len(changed):
+            delta = u.member[changed].astype(np.int64) - seen[changed]
+            rows = self.adj[changed]  # the changed users' contacts (symmetric network)
+            per_row = np.diff(rows.indptr)
+            for j in np.flatnonzero(delta.any(axis=0)):
+                w = np.repeat(delta[:, j], per_row) * rows.data
+                self._contacts_T[j] += np.bincount(rows.indices, weights=w, minlength=u.n)
+                self._member_T[j, changed] = u.member[changed, j]
+        member_changed = changed is None or len(changed) > 0
+        if member_changed:
+            self._member_seen = u.member.copy()
+            self._censoring_seen = None  # benign_activity recomputes its sums
+            self._aud_T = self._contacts_T * self._member_T
+            for p in getattr(self, "platform_list", ()):
+                if p.exited:
+                    self._aud_T[p.index] = 0.0
         if member_changed or not np.array_equal(u.self_censoring, self._author_censoring):
             self._author_censoring = u.self_censoring.copy()
             ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
-            m = u.member.astype(np.float32)
-            self._author_cum = np.cumsum(ea[:, None] * m, axis=0)
+            # Cumulative activity of each platform's members, one contiguous row per platform.
+            self._author_cum_T = np.cumsum(ea * self._member_T, axis=1)
 
     def _target_weights(self) -> None:
         """Cumulative target-choice weights per item kind (gender bias x visibility)."""
@@ -1099,7 +1113,7 @@ class HarmModel(Model):
         Uses activity weights refreshed monthly with the audiences (an approximation that
         keeps the daily step free of O(users) cumulative sums).
         """
-        cum = self._author_cum[:, j]
+        cum = self._author_cum_T[j]
         if cum[-1] <= 0:
             return np.zeros(0, np.int64)
         return np.minimum(np.searchsorted(cum, rng.random(k) * cum[-1], side="right"), len(cum) - 1)

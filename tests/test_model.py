@@ -108,3 +108,28 @@ def test_every_scenario_runs(scenario):
     summary = model.summary()
     assert summary["harmful_items_created"] > 0
     assert all(np.isfinite(v) for v in summary.values())
+
+
+def test_monthly_audience_update_equals_a_recount():
+    """The contacts on each platform, updated from the users whose memberships changed,
+    equal a recount over the whole network (the update is exact: counts are integers)."""
+
+    def assert_recounted(model: HarmModel) -> None:
+        member = model.users.member.astype(np.float32)
+        contacts = np.stack([model.adj @ member[:, j] for j in range(member.shape[1])])
+        assert np.array_equal(model._contacts_T, contacts)
+        assert np.array_equal(model._member_T, member.T)
+        assert np.array_equal(model._aud_T, contacts * member.T)
+
+    model = HarmModel(small_config(n_users=3000, days=200, start=0))
+    model.run_for(200)  # six monthly refreshes, after users had left
+    assert model.users.left_any.any()
+    model._refresh_audiences()  # and the users who left since day 180
+    assert_recounted(model)
+    # A few users leave and join (the update path, not a recount: under 5% changed).
+    rng = np.random.default_rng(0)
+    who = rng.choice(model.users.n, 40, replace=False)
+    model.users.member[who, 0] = ~model.users.member[who, 0]
+    model.users.member[who[:10], 1] = False
+    model._refresh_audiences()
+    assert_recounted(model)
