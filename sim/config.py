@@ -552,7 +552,14 @@ class ScenarioConfig:
         1.0, lo=0, hi=100, unit="x charge probability for deepfake offences", source=A
     )
     takedown_duty_hours: float = param(
-        0.0, lo=0, hi=24 * 365, unit="hours (0 = no statutory deadline)", source="NetzDG-style 24 h"
+        0.0,
+        lo=0.01,
+        hi=24 * 365,
+        unit="hours",
+        source="NetzDG-style 24 h; the 0.01 h (36 s) floor is an assumption: no statute sets a "
+        "shorter deadline (the shortest we know, EU Regulation 2021/784 art. 3(3), is 1 h), and "
+        "near 0 the modelled cost of meeting one overflows",
+        sentinel=(0.0, "no statutory deadline"),
     )
 
 

@@ -96,7 +96,13 @@ CASES = [
     case(
         "negative-deadline",
         "scenario.takedown_duty_hours=-24",
-        ("scenario.takedown_duty_hours=-24.0", "not allowed", "[0, 8760]"),
+        ("scenario.takedown_duty_hours=-24.0", "not allowed", "[0.01, 8760] hours, or exactly 0"),
+    ),
+    case(
+        # Accepted before: a near-zero deadline overflowed the cost of meeting it.
+        "deadline-below-floor",
+        "scenario.takedown_duty_hours=1e-300",
+        ("scenario.takedown_duty_hours=1e-300", "not allowed", "[0.01, 8760] hours, or exactly 0"),
     ),
     case(
         "abuser-reach-above-one",
