@@ -591,6 +591,14 @@ class SimConfig:
     network_cache_dir: str = param(
         "", source="implementation ('' = $OHSIM_CACHE/networks or ~/.cache/ohsim/networks)"
     )
+    network_cache_max_gb: float = param(
+        5.0,
+        lo=0,
+        hi=100_000,
+        unit="GB (1e9 bytes; 0 = no bound)",
+        source=A + " (least recently used graphs are deleted beyond it; 5 GB holds ~50 graphs "
+        "of 1M users at mean degree 20, ~100 MB each, or two of 20M users)",
+    )
     population: PopulationConfig = field(default_factory=PopulationConfig)
     abusers: AbuserConfig = field(default_factory=AbuserConfig)
     content: ContentConfig = field(default_factory=ContentConfig)

@@ -105,6 +105,11 @@ CASES = [
         ("scenario.takedown_duty_hours=1e-300", "not allowed", "[0.01, 8760] hours, or exactly 0"),
     ),
     case(
+        "negative-cache-bound",
+        "network_cache_max_gb=-1",
+        ("network_cache_max_gb=-1.0", "not allowed", "[0, 100000] GB (1e9 bytes; 0 = no bound)"),
+    ),
+    case(
         "abuser-reach-above-one",
         "platforms.fringe.abuser_reach=1.5",
         ("platforms.fringe.abuser_reach=1.5", "not allowed", "[0, 1]"),
