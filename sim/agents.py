@@ -391,8 +391,13 @@ class Regulator(Agent):
             return p_recall
         # Share of reviews slower than the deadline at this effort's pace (log-normal times);
         # a breach is likely once more than 10% are late (tolerance: assumption).
-        hours = platform.cfg.review_hours_base * (1.5 - np.asarray(effort))
-        late = 1.0 - ndtr(np.log(duty / hours) / max(platform.cfg.review_delay_sigma, 1e-9))
+        # review_hours_base=0 means instant reviews, never late (the limit as hours -> 0).
+        hours = platform.cfg.review_hours_base * (1.5 - np.asarray(effort, dtype=float))
+        instant = hours <= 0.0
+        z = np.log(duty / np.where(instant, 1.0, hours)) / max(
+            platform.cfg.review_delay_sigma, 1e-9
+        )
+        late = np.where(instant, 0.0, 1.0 - ndtr(z))
         p_duty = np.where(meets_duty, 0.02, ndtr((late - 0.1) / 0.05))
         return 1.0 - (1.0 - p_recall) * (1.0 - p_duty)
 

@@ -552,7 +552,14 @@ class ScenarioConfig:
         1.0, lo=0, hi=100, unit="x charge probability for deepfake offences", source=A
     )
     takedown_duty_hours: float = param(
-        0.0, lo=0, hi=24 * 365, unit="hours (0 = no statutory deadline)", source="NetzDG-style 24 h"
+        0.0,
+        lo=0.01,
+        hi=24 * 365,
+        unit="hours",
+        source="NetzDG-style 24 h; the 0.01 h (36 s) floor is an assumption: no statute sets a "
+        "shorter deadline (the shortest we know, EU Regulation 2021/784 art. 3(3), is 1 h), and "
+        "near 0 the modelled cost of meeting one overflows",
+        sentinel=(0.0, "no statutory deadline"),
     )
 
 
@@ -583,6 +590,14 @@ class SimConfig:
     )
     network_cache_dir: str = param(
         "", source="implementation ('' = $OHSIM_CACHE/networks or ~/.cache/ohsim/networks)"
+    )
+    network_cache_max_gb: float = param(
+        5.0,
+        lo=0,
+        hi=100_000,
+        unit="GB (1e9 bytes; 0 = no bound)",
+        source=A + " (least recently used graphs are deleted beyond it; 5 GB holds ~50 graphs "
+        "of 1M users at mean degree 20, ~100 MB each, or two of 20M users)",
     )
     population: PopulationConfig = field(default_factory=PopulationConfig)
     abusers: AbuserConfig = field(default_factory=AbuserConfig)

@@ -159,6 +159,7 @@ class HarmModel(Model):
             path=net.path or None,
             engine=net.engine,
             cache_dir=cache,
+            cache_max_gb=cfg.network_cache_max_gb,
         )
         n = pop.n_users
         degree = np.diff(self.adj.indptr).astype(np.int64)

@@ -27,11 +27,13 @@ with ``cache_dir`` it is built once and then loaded from disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -51,6 +53,7 @@ __all__ = [
     "degree",
     "describe_network",
     "network_cache_key",
+    "prune_network_cache",
 ]
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,13 @@ ENGINES = ("numpy", "networkx")
 NETWORKX_MAX_USERS = 200_000
 # Bump when a builder changes, so graphs cached by older code are not reused.
 _CACHE_VERSION = 2
+# Names this module writes in a cache folder: entries, and temp files renamed into them.
+# Pruning touches nothing else, so a folder shared with other files is safe.
+_CACHE_ENTRY = re.compile(r"network-[0-9a-f]{64}\.npz")
+_CACHE_TEMP = re.compile(r"\.network-[0-9a-f]{64}\..+\.tmp")
+# A temp file older than this was left by a writer that died before its rename (a write
+# takes seconds even for the largest graphs allowed).
+_STALE_TEMP_SECONDS = 3600.0
 # Redraw rounds for edges lost to self-loops and duplicates; a sparse graph needs 1-3.
 _MAX_REDRAW_ROUNDS = 64
 
@@ -89,6 +99,7 @@ def build_network(
     path: str | None = None,
     engine: str = "numpy",
     cache_dir: str | os.PathLike | None = None,
+    cache_max_gb: float = 0.0,
 ) -> sp.csr_array:
     """Build (or load from the disk cache) the users' contact network.
 
@@ -114,8 +125,12 @@ def build_network(
         engine: ``"numpy"`` (vectorised, any size) or ``"networkx"`` (networkx generators,
             at most ``NETWORKX_MAX_USERS`` users). ``edge_list`` always reads with numpy.
         cache_dir: folder for built graphs, keyed by ``network_cache_key``; None disables
-            the cache. A hit is loaded instead of built; a write failure only logs a
-            warning.
+            the cache. A hit is loaded instead of built (and marked as just used); a
+            write failure only logs a warning.
+        cache_max_gb: bound on the cache folder's entries, GB (1e9 bytes); 0 = no bound.
+            After a new entry is written, the least recently used entries are deleted
+            until the rest fit (``prune_network_cache``); a graph larger than the bound
+            is built but not cached.
 
     Returns:
         Adjacency matrix as ``scipy.sparse.csr_array`` of shape (n_users, n_users), int8
@@ -168,7 +183,16 @@ def build_network(
         describe_network(adj),
     )
     if cache_file is not None:
-        _save_cached(cache_file, adj)
+        max_bytes = cache_max_gb * 1e9
+        need = adj.data.nbytes + adj.indices.nbytes + adj.indptr.nbytes
+        if 0 < max_bytes < need:
+            log.warning(
+                "network: not caching a %.2f GB graph: network_cache_max_gb=%g is smaller",
+                need / 1e9,
+                cache_max_gb,
+            )
+        elif _save_cached(cache_file, adj) and max_bytes > 0:
+            prune_network_cache(cache_file.parent, cache_max_gb, keep=cache_file)
     return adj
 
 
@@ -349,22 +373,35 @@ def _is_int(x: object) -> bool:
 
 
 def _load_cached(file: Path, n: int) -> sp.csr_array | None:
-    """The cached graph, or None when absent or unreadable (then it is rebuilt)."""
+    """The cached graph, or None when absent or unreadable (then it is rebuilt).
+
+    A hit sets the file's modification time to now: pruning deletes the least recently
+    used entries first. (The access time would say the same, but many disks are mounted
+    without updating it.)
+    """
     if not file.is_file():
         return None
     try:
         adj = sp.csr_array(sp.load_npz(file))
     except (OSError, ValueError, KeyError) as err:
+        # OSError includes the file being pruned by another process since is_file().
         log.warning("network: ignoring unreadable cache file %s (%s)", file, err)
         return None
     if adj.shape != (n, n):
         log.warning("network: ignoring cache file %s of shape %s", file, adj.shape)
         return None
+    # A read-only cache, or an entry pruned meanwhile: the graph in hand is still good.
+    with contextlib.suppress(OSError):
+        os.utime(file)
     return adj
 
 
-def _save_cached(file: Path, adj: sp.csr_array) -> None:
-    """Write atomically (temp file + rename) so concurrent runs never read half a file."""
+def _save_cached(file: Path, adj: sp.csr_array) -> bool:
+    """Write atomically (temp file + rename) so concurrent runs never read half a file.
+
+    Returns:
+        True if the entry was written.
+    """
     tmp = None
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -378,6 +415,70 @@ def _save_cached(file: Path, adj: sp.csr_array) -> None:
         log.warning("network: could not write cache file %s (%s)", file, err)
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        return False
+    return True
+
+
+def prune_network_cache(
+    cache_dir: str | os.PathLike, max_gb: float, *, keep: Path | None = None
+) -> list[Path]:
+    """Delete the least recently used cache entries until the rest fit in ``max_gb``.
+
+    Only this module's files are considered: entries ``network-<sha256>.npz``, ordered by
+    modification time (set on write and on every hit), and temp files of writers that
+    died more than an hour ago. Safe with other processes reading, writing and pruning
+    the same folder: files may vanish at any point (they then count as freed), a reader
+    whose entry is deleted rebuilds it, and writers rename complete files into place.
+
+    Args:
+        cache_dir: the cache folder.
+        max_gb: bound on the entries' total size, GB (1e9 bytes); 0 = no bound.
+        keep: an entry never deleted (the one just written).
+
+    Returns:
+        The entries deleted by this call, least recently used first.
+    """
+    folder = Path(cache_dir)
+    if max_gb <= 0:
+        return []
+    now = time.time()
+    entries: list[tuple[float, int, Path]] = []
+    try:
+        listing = list(os.scandir(folder))
+    except OSError as err:
+        log.warning("network: could not list cache folder %s (%s)", folder, err)
+        return []
+    for entry in listing:
+        try:
+            if _CACHE_ENTRY.fullmatch(entry.name):
+                st = entry.stat()
+                entries.append((st.st_mtime, st.st_size, Path(entry.path)))
+            elif (
+                _CACHE_TEMP.fullmatch(entry.name)
+                and now - entry.stat().st_mtime > _STALE_TEMP_SECONDS
+            ):
+                Path(entry.path).unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue  # renamed or pruned by another process since the listing
+        except OSError as err:
+            log.warning("network: could not prune %s (%s)", entry.path, err)
+    total = sum(size for _, size, _ in entries)
+    removed: list[Path] = []
+    for _, size, path in sorted(entries):
+        if total <= max_gb * 1e9:
+            break
+        if keep is not None and path == keep:
+            continue
+        try:
+            path.unlink(missing_ok=True)  # gone already: another process pruned it
+        except OSError as err:
+            log.warning("network: could not delete cache file %s (%s)", path, err)
+            continue
+        total -= size
+        removed.append(path)
+    if removed:
+        log.info("network: pruned %d cache file(s) from %s", len(removed), folder)
+    return removed
 
 
 # --- edge keys and CSR assembly ------------------------------------------------------------

@@ -302,7 +302,13 @@ def _read_config(run: Path) -> dict[str, Any]:
 
 # Config keys that do not change what is simulated: differing values (a cache folder on a
 # cluster, a progress bar switched off) must not split runs into separate arms.
-NON_MODEL_KEYS = ("seed", "scenario.name", "scenario.description", "network_cache_dir")
+NON_MODEL_KEYS = (
+    "seed",
+    "scenario.name",
+    "scenario.description",
+    "network_cache_dir",
+    "network_cache_max_gb",
+)
 NON_MODEL_PREFIXES = ("output.",)
 
 

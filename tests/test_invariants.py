@@ -19,6 +19,7 @@ import os
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -241,4 +242,68 @@ def test_zero_fine_cap_gives_a_finite_summary() -> None:
         if model.regulator.decisions:
             break
     assert model.regulator.decisions, "the example needs a breach decision"
+    assert_invariants(model)
+
+
+def _duty_model(*overrides: str) -> HarmModel:
+    """A small fast_takedown model whose policy (and so its 24 h duty) is active on day 0."""
+    cfg = compose_config(
+        [
+            "population.n_users=300",
+            "days=30",
+            "policy_start_day=0",
+            "scenario=fast_takedown",
+            *overrides,
+        ]
+    )
+    model = HarmModel(cfg)
+    model.run_for(1)  # day 0 switches the policy on
+    assert model.takedown_duty_hours == 24.0
+    return model
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_instant_review_is_the_limit_of_fast_review() -> None:
+    """``review_hours_base=0`` (allowed: reviews are instant) means the limit of fast reviews.
+
+    Regression: under a takedown duty the regulator's breach probability divided the
+    deadline by a zero review time (a numpy RuntimeWarning, and inf inside a log).
+    """
+    efforts = np.linspace(0.0, 1.0, 11)
+    results = []
+    for base in (0.0, 1e-9):
+        model = _duty_model(f"platforms.midsize.review_hours_base={base}")
+        p = model.platform_list[model.platform_names.index("midsize")]
+        recall, _ = p.operating_point()
+        results.append(
+            (
+                model.regulator.breach_probability(p, efforts, recall, False),
+                model.regulator.breach_probability(p, efforts, recall, True),
+                p.moderation_cost(efforts, True),
+                p.review_hours(efforts),
+            )
+        )
+    for at_zero, near_zero in zip(*results, strict=True):
+        assert np.all(np.isfinite(at_zero))
+        np.testing.assert_allclose(at_zero, near_zero, rtol=1e-9, atol=1e-6)
+    # Instant reviews are never late: the duty part of a breach is then the tolerance's tail.
+    assert np.all(results[0][0] < 1.0)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("scenario", ["fast_takedown", "government_package"])
+def test_instant_review_under_a_duty_runs_without_numpy_warnings(scenario: str) -> None:
+    """A whole run with instant reviews on every platform under a duty: no warning, books kept."""
+    cfg = compose_config(
+        [
+            "population.n_users=1000",
+            "days=60",
+            "policy_start_day=10",
+            f"scenario={scenario}",
+            *(f"platforms.{p}.review_hours_base=0" for p in PLATFORMS),
+        ]
+    )
+    model = HarmModel(cfg)
+    model.run_for(cfg.days)
+    assert model.takedown_duty_hours > 0
     assert_invariants(model)

@@ -385,7 +385,7 @@ def test_cache_hit_returns_identical_graph_without_rebuilding(tmp_path, monkeypa
     built = build_network("scale_free", n, 10, g, seed=8, cache_dir=tmp_path)
     files = list(tmp_path.iterdir())
     assert [f.suffix for f in files] == [".npz"]  # no temporary files left behind
-    mtime = files[0].stat().st_mtime_ns
+    mtime, inode = files[0].stat().st_mtime_ns, files[0].stat().st_ino
 
     def fail(*args, **kwargs):
         raise AssertionError("cache hit must not rebuild")
@@ -394,7 +394,9 @@ def test_cache_hit_returns_identical_graph_without_rebuilding(tmp_path, monkeypa
     loaded = build_network("scale_free", n, 10, g, seed=8, cache_dir=tmp_path)
     assert same_matrix(loaded, built)
     assert isinstance(loaded, sp.csr_array) and loaded.dtype == built.dtype
-    assert files[0].stat().st_mtime_ns == mtime
+    # Not rewritten (a write replaces the file, a new inode), only marked as used just now.
+    assert files[0].stat().st_ino == inode
+    assert files[0].stat().st_mtime_ns >= mtime
     # A different seed is a different key: a miss, which here reaches the patched builder.
     with pytest.raises(AssertionError, match="must not rebuild"):
         build_network("scale_free", n, 10, g, seed=9, cache_dir=tmp_path)
@@ -496,3 +498,162 @@ def test_million_users_build_in_seconds(kind: str) -> None:
     assert adj.indices.dtype == np.int32 and adj.data.dtype == np.int8  # ~100 MB in all
     # Target < 10 s on one core; the margin absorbs shared CI machines.
     assert elapsed < 20
+
+
+# --- bounded cache (least recently used entries go first) ----------------------------------
+
+
+def _entry_bytes(tmp_path: Path) -> int:
+    """Size of one cached 400-user small-world graph (all such entries are the same size)."""
+    build_network("small_world", 400, 6, genders(400), seed=0, cache_dir=tmp_path / "probe")
+    (file,) = (tmp_path / "probe").glob("network-*.npz")
+    return file.stat().st_size
+
+
+def _age(folder: Path, seconds_ago: dict[int, float], n: int = 400) -> dict[int, Path]:
+    """Cache file of each seed, its mtime set ``seconds_ago`` (last use in the past)."""
+    files = {}
+    now = time.time()
+    for seed, ago in seconds_ago.items():
+        key = network_cache_key("small_world", n, 6, genders(n), seed)
+        files[seed] = folder / f"network-{key}.npz"
+        os.utime(files[seed], (now - ago, now - ago))
+    return files
+
+
+def test_cache_prunes_least_recently_used_entries_beyond_the_limit(tmp_path: Path) -> None:
+    size = _entry_bytes(tmp_path)
+    cache = tmp_path / "cache"
+    limit_gb = 3.5 * size / 1e9  # room for three entries, not four
+    g = genders(400)
+    for seed in range(3):
+        build_network("small_world", 400, 6, g, seed=seed, cache_dir=cache, cache_max_gb=limit_gb)
+    files = _age(cache, {0: 300, 1: 200, 2: 100})
+    # A hit marks an entry as used: seed 0, the oldest written, becomes the newest.
+    build_network("small_world", 400, 6, g, seed=0, cache_dir=cache, cache_max_gb=limit_gb)
+    assert files[0].stat().st_mtime > files[2].stat().st_mtime
+    # A fourth entry exceeds the limit: the least recently used one (seed 1) goes.
+    build_network("small_world", 400, 6, g, seed=3, cache_dir=cache, cache_max_gb=limit_gb)
+    left = set(cache.glob("network-*.npz"))
+    assert files[1] not in left
+    assert {files[0], files[2]} <= left and len(left) == 3
+    assert sum(f.stat().st_size for f in left) <= limit_gb * 1e9
+
+
+def test_cache_limit_zero_means_no_limit(tmp_path: Path) -> None:
+    g = genders(400)
+    for seed in range(4):
+        build_network("small_world", 400, 6, g, seed=seed, cache_dir=tmp_path, cache_max_gb=0)
+    assert len(list(tmp_path.glob("network-*.npz"))) == 4
+
+
+def test_cache_entry_larger_than_the_limit_is_not_written(tmp_path: Path) -> None:
+    size = _entry_bytes(tmp_path)
+    cache = tmp_path / "cache"
+    g = genders(400)
+    build_network("small_world", 400, 6, g, seed=0, cache_dir=cache, cache_max_gb=2 * size / 1e9)
+    # The limit holds one such entry; a graph too big for it would evict everything and
+    # still break the bound, so it is built but not cached, and the entry stays.
+    big = build_network(
+        "small_world", 4000, 6, genders(4000), seed=0, cache_dir=cache, cache_max_gb=2 * size / 1e9
+    )
+    assert big.shape == (4000, 4000)
+    assert len(list(cache.glob("network-*.npz"))) == 1
+
+
+def test_pruning_leaves_other_files_alone_and_removes_stale_temp_files(tmp_path: Path) -> None:
+    size = _entry_bytes(tmp_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    mine = cache / "notes.npz"  # a user's file in a folder they chose as the cache
+    mine.write_bytes(b"x" * 10 * size)
+    old_name = cache / ("0" * 32 + ".npz")  # an older code version's naming: not ours to judge
+    old_name.write_bytes(b"x" * 10 * size)
+    stale = cache / f".network-{'a' * 64}.abc123.tmp"  # a writer killed before its rename
+    fresh = cache / f".network-{'b' * 64}.def456.tmp"  # a writer still writing
+    stale.write_bytes(b"x" * size)
+    fresh.write_bytes(b"x" * size)
+    day_ago = time.time() - 86_400
+    os.utime(stale, (day_ago, day_ago))
+    g = genders(400)
+    for seed in range(3):
+        build_network(
+            "small_world", 400, 6, g, seed=seed, cache_dir=cache, cache_max_gb=1.5 * size / 1e9
+        )
+    assert mine.exists() and old_name.exists() and fresh.exists()
+    assert not stale.exists()
+    assert len(list(cache.glob("network-*.npz"))) == 1
+
+
+def test_pruning_tolerates_entries_vanishing_under_it(tmp_path: Path, monkeypatch) -> None:
+    """Another process may prune the same folder: a file gone between listing and unlink."""
+    size = _entry_bytes(tmp_path)
+    cache = tmp_path / "cache"
+    g = genders(400)
+    for seed in range(3):
+        build_network("small_world", 400, 6, g, seed=seed, cache_dir=cache, cache_max_gb=0)
+    real_unlink = Path.unlink
+
+    def racing_unlink(self: Path, missing_ok: bool = False) -> None:
+        real_unlink(self)  # the other process got there first ...
+        real_unlink(self, missing_ok=missing_ok)  # ... so this one finds nothing
+
+    monkeypatch.setattr(Path, "unlink", racing_unlink)
+    removed = netmod.prune_network_cache(cache, 1.5 * size / 1e9)
+    assert len(removed) == 2
+    assert len(list(cache.glob("network-*.npz"))) == 1
+    # A file listed but gone before its size is read is simply not counted.
+    for seed in range(3, 6):
+        build_network("small_world", 400, 6, g, seed=seed, cache_dir=cache, cache_max_gb=0)
+    real_scandir = os.scandir
+
+    def racing_scandir(path):
+        listing = list(real_scandir(path))
+        real_unlink(Path(listing[0].path))
+        return iter(listing)
+
+    monkeypatch.setattr(netmod.os, "scandir", racing_scandir)
+    netmod.prune_network_cache(cache, 1.5 * size / 1e9)
+    monkeypatch.undo()  # os.scandir is pathlib's too
+    assert len(list(cache.glob("network-*.npz"))) == 1
+
+
+def test_concurrent_writers_keep_the_cache_valid_and_bounded(tmp_path: Path) -> None:
+    """Two processes writing and pruning one folder at once: every entry left loads."""
+    size = _entry_bytes(tmp_path)
+    cache = tmp_path / "cache"
+    limit_gb = 3.5 * size / 1e9
+    code = (
+        "import sys; import numpy as np; from sim.network import build_network\n"
+        "g = np.random.default_rng(0).choice(3, size=400, p=[0.49, 0.49, 0.02]).astype(np.int8)\n"
+        "for seed in range(int(sys.argv[1]), int(sys.argv[1]) + 12):\n"
+        f"    build_network('small_world', 400, 6, g, seed=seed, cache_dir=r'{cache}', "
+        f"cache_max_gb={limit_gb!r})\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(start)], cwd=REPO, stderr=subprocess.PIPE)
+        for start in (0, 100)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    left = list(cache.glob("network-*.npz"))
+    assert 1 <= len(left) <= 3
+    assert not list(cache.glob(".*.tmp"))
+    for f in left:
+        assert sp.load_npz(f).shape == (400, 400)
+
+
+def test_the_model_bounds_its_network_cache(tmp_path: Path) -> None:
+    """``network_cache_max_gb`` reaches the cache: runs over many seeds keep one graph."""
+    from sim.defaults import compose_config
+    from sim.model import HarmModel
+
+    for seed in range(3):
+        base = ["population.n_users=300", f"seed={seed}", f"network_cache_dir={tmp_path}"]
+        HarmModel(compose_config([*base, "network_cache_max_gb=1e-9"]))  # 1 byte: no room
+    assert list(tmp_path.iterdir()) == []
+    for seed in range(3):
+        base = ["population.n_users=300", f"seed={seed}", f"network_cache_dir={tmp_path}"]
+        HarmModel(compose_config([*base, "network_cache_max_gb=0.00006"]))  # one ~30 kB graph
+    assert len(list(tmp_path.glob("network-*.npz"))) == 1

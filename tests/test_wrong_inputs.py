@@ -96,7 +96,18 @@ CASES = [
     case(
         "negative-deadline",
         "scenario.takedown_duty_hours=-24",
-        ("scenario.takedown_duty_hours=-24.0", "not allowed", "[0, 8760]"),
+        ("scenario.takedown_duty_hours=-24.0", "not allowed", "[0.01, 8760] hours, or exactly 0"),
+    ),
+    case(
+        # Accepted before: a near-zero deadline overflowed the cost of meeting it.
+        "deadline-below-floor",
+        "scenario.takedown_duty_hours=1e-300",
+        ("scenario.takedown_duty_hours=1e-300", "not allowed", "[0.01, 8760] hours, or exactly 0"),
+    ),
+    case(
+        "negative-cache-bound",
+        "network_cache_max_gb=-1",
+        ("network_cache_max_gb=-1.0", "not allowed", "[0, 100000] GB (1e9 bytes; 0 = no bound)"),
     ),
     case(
         "abuser-reach-above-one",
