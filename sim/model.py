@@ -86,21 +86,21 @@ PLATFORM_SERIES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity (a new table means a change)
 class ModerationTable:
     """Every platform's moderation parameters today, as arrays indexed by platform.
 
     They change only when a platform revises its effort, takes on a takedown duty or
-    exits, when a policy switches on, or when memberships change; the daily processes
-    read them from here instead of asking each platform every day (see
-    :meth:`HarmModel.moderation`).
+    exits, or when the policy switches on; the daily processes read them from here
+    instead of asking each platform several times a day (see
+    :meth:`HarmModel.moderation`). Review capacity, which also follows memberships, is
+    :meth:`HarmModel.review_capacity`.
     """
 
     recall: np.ndarray  # (platforms, 2): automated recall by item kind (HARASSMENT, DEEPFAKE)
     fpr: np.ndarray  # false-positive rate on lawful posts
     review_hours: np.ndarray  # median hours from report to review
     review_sigma: np.ndarray  # log-sd of review times
-    capacity: np.ndarray  # reviews a day before a backlog builds (inf under a duty)
     meets_duty: np.ndarray  # bool: meets the takedown duty
     open: np.ndarray  # bool: still serves the UK
     suspension_prob: np.ndarray  # chance a removal gets the creator's account suspended
@@ -139,6 +139,7 @@ class HarmModel(Model):
         self._member_seen: np.ndarray | None = None  # memberships at the last audience refresh
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
         self._moderation_key: tuple[Any, ...] | None = None
+        self._capacity_key: tuple[Any, ...] | None = None
 
         # --- population and network -------------------------------------------------
         pop = cfg.population
@@ -298,11 +299,10 @@ class HarmModel(Model):
 
     def moderation(self) -> ModerationTable:
         """The platforms' moderation parameters now (recomputed only when they change)."""
+        # Scenario switches (priority offence, duty) depend only on the policy being on.
         key = (
-            self.deepfake_priority_active,
-            self.takedown_duty_hours,
+            self.policy_active,
             *[(p.effort, p.meets_duty, p.exited) for p in self.platform_list],
-            self._members.tobytes(),
         )
         if key != self._moderation_key:
             self._moderation_key = key
@@ -312,7 +312,6 @@ class HarmModel(Model):
                 fpr=np.array([p.operating_point()[1] for p in ps]),
                 review_hours=np.array([float(p.review_hours()) for p in ps]),
                 review_sigma=np.array([p.cfg.review_delay_sigma for p in ps]),
-                capacity=np.array([p.review_capacity(self._members[p.index]) for p in ps]),
                 meets_duty=np.array([p.meets_duty for p in ps]),
                 open=np.array([not p.exited for p in ps]),
                 suspension_prob=np.array(
@@ -320,6 +319,19 @@ class HarmModel(Model):
                 ),
             )
         return self._moderation
+
+    def review_capacity(self) -> np.ndarray:
+        """Reviews a day each platform can make before a backlog builds (inf under a duty)."""
+        key = (self.moderation(), self._members.tobytes())
+        if key != self._capacity_key:
+            self._capacity_key = key
+            self._capacity = np.array(
+                [
+                    p.review_capacity(m)
+                    for p, m in zip(self.platform_list, self._members, strict=True)
+                ]
+            )
+        return self._capacity
 
     # ------------------------------------------------------------------ the daily step
     def step(self) -> None:
@@ -1013,7 +1025,7 @@ class HarmModel(Model):
         mod = self.moderation()
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
         load = np.bincount(plat, minlength=n_plat) + self._benign_reports
-        cap = mod.capacity
+        cap = self.review_capacity()
         with np.errstate(invalid="ignore"):  # an infinite capacity (duty) has no backlog
             over = HOURS * np.maximum(0.0, load / np.maximum(cap, 1e-9) - 1.0)
         backlog = np.where(np.isfinite(cap), over, 0.0)
@@ -1232,9 +1244,10 @@ class HarmModel(Model):
         }
         created = self._created_by_platform
         mod = self.moderation()
+        capacity = self.review_capacity()
         for p, keys in zip(self.platform_list, self._platform_column_names, strict=True):
             j = p.index
-            cap = mod.capacity[j]
+            cap = capacity[j]
             row.update(
                 zip(
                     keys,
