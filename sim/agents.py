@@ -96,11 +96,18 @@ class PlatformOutlook:
 
 @dataclass
 class Investigation:
-    """An open Ofcom investigation."""
+    """An open Ofcom investigation (OSA ss.130-132).
+
+    ``stage`` is ``"evidence"`` while Ofcom gathers evidence (until ``close_day``) and
+    ``"provisional"`` once it has given a provisional notice of contravention (s.130) and
+    waits for representations before its confirmation decision (s.132), due ``close_day``.
+    """
 
     platform: Platform
     opened_day: int
     close_day: int
+    stage: str = "evidence"
+    notice_day: int = -1
 
 
 class Platform(Agent):
@@ -129,6 +136,8 @@ class Platform(Agent):
         self.months_in_loss = 0
         self.restricted = False  # service restriction order in force
         self.required_recall_floor = 0.0  # set by a confirmation decision
+        self.decision_day = -1  # >= 0: a provisional notice awaits its confirmation decision
+        self.duty_bound = False  # a decision requires it to meet the takedown duty
         self.breach_found_day = -1
         self.unpaid_since = -1
         self.fines_imposed = 0.0
@@ -215,8 +224,17 @@ class Platform(Agent):
             m.regulator.breach_probability(self, e, recall, meets) if m.regulation_active else 0 * e
         )
         q = self.belief_investigation if m.regulation_active else 0.0
+        window = 1.0
+        if self.decision_day >= 0:
+            # Told of a provisional finding: the confirmation decision is certain and fines
+            # the provider unless it complies by then (OSA ss.130-132). The decision binds
+            # afterwards anyway, so the choice is over the days left: the lump-sum penalty
+            # is set against that window's flows (annualised: x 365 / days left).
+            q = 1.0
+            p_breach = 1.0 - m.regulator.compliant_at(e, recall, meets)
+            window = 365.0 / max(1, self.decision_day - m.day)
         fine = m.regulator.expected_penalty(self, recall)
-        expected_fine = q * p_breach * fine
+        expected_fine = q * p_breach * fine * window
         manager = (
             q * p_breach * m.manager_liability_share() * m.cfg.scenario.senior_manager_cost_gbp
         )
@@ -260,19 +278,42 @@ class Platform(Agent):
         self.update_beliefs()
         effort, meets = self.strategy.choose(self)
         if not self.cfg.refuses_decisions:
-            # A confirmation decision binds: comply with the required detection.
+            if self.decision_day >= 0:
+                effort, meets = self.answer_notice(effort, meets)
+            # A confirmation decision binds: comply with the required detection (and, under
+            # a takedown duty, with the deadline it names).
             effort = max(effort, self.required_recall_floor_effort())
+            meets = bool(meets) or self.duty_bound
         self.effort = float(np.clip(effort, 0.0, 1.0))
         self.meets_duty = bool(meets) and self.model.takedown_duty_hours > 0
         self.consider_exit()
+
+    def answer_notice(self, effort: float, meets: bool) -> tuple[float, bool]:
+        """Under a provisional notice: remedy now, or keep the strategy's choice and take
+        the penalty, whichever the outlook over the days to the decision favours.
+
+        Remedying is done at once, as a confirmation decision is obeyed (the strategy's
+        inertia is for voluntary change; assumption). Returns (effort, meets_duty).
+        """
+        remedy = max(effort, self.effort_for_recall(self.model.cfg.regulator.required_recall))
+        out = self.outlook(np.array([effort, remedy]))
+        profit = out.profit()
+        duty = self.model.takedown_duty_hours > 0
+        keep = profit[2 if duty and meets else 0]
+        fix = profit[3] if duty else profit[1]
+        return (remedy, duty) if fix > keep else (effort, meets)
 
     def required_recall_floor_effort(self) -> float:
         """Lowest effort that meets a confirmation decision's required recall (0 if none)."""
         if self.required_recall_floor <= 0:
             return 0.0
+        return self.effort_for_recall(self.required_recall_floor)
+
+    def effort_for_recall(self, required: float) -> float:
+        """Lowest effort (on a 0.01 grid) whose recall reaches ``required`` (1 if none)."""
         grid = np.linspace(0, 1, 101)
         recall, _ = classifier_point(grid, self.skill())
-        ok = np.flatnonzero(recall >= self.required_recall_floor)
+        ok = np.flatnonzero(recall >= required)
         return float(grid[ok[0]]) if len(ok) else 1.0
 
     def update_beliefs(self) -> None:
@@ -343,11 +384,14 @@ class Regulator(Agent):
 
     Monthly it scores platforms on noisy risk signals and opens investigations while it
     has free slots (``regulator.investigation_slots`` x the scenario's capacity
-    multiplier); each takes ~``investigation_days_mean`` days and ends with a decision
-    made under uncertainty. A breach brings a fine under the statutory cap, a deadline
-    to comply, daily penalties while non-compliant (counted with the fine against the
-    cap, Sch. 13 para 4(7)), business disruption orders if fines go unpaid, and, where
-    the scenario provides it, prosecution of senior managers.
+    multiplier). Evidence gathering takes ~``investigation_days_mean`` days and ends in
+    a judgement made under uncertainty; a likely breach brings a provisional notice of
+    contravention (OSA s.130) and ``representation_days`` later a confirmation decision
+    (s.132). A provider that has come into compliance by then is left with no further
+    action (Ofcom's "bias against intervention"); one still in breach gets a fine under
+    the statutory cap, a deadline to comply, daily penalties while non-compliant (counted
+    with the fine against the cap, Sch. 13 para 4(7)), business disruption orders if
+    fines go unpaid, and, where the scenario provides it, prosecution of senior managers.
     """
 
     def __init__(self, model: HarmModel) -> None:
@@ -364,6 +408,7 @@ class Regulator(Agent):
         self.cost_today = 0.0
         self.fines_today = 0.0
         self.investigations_opened = 0
+        self.investigations_closed = 0
 
     @property
     def slots(self) -> int:
@@ -382,9 +427,7 @@ class Regulator(Agent):
         the codes' expectation (``required_recall``) and, under a takedown duty, of review
         time with the deadline (assumption: probit with ``decision_noise``).
         """
-        required = self.cfg.required_recall
-        if self.model.deepfake_priority_active:
-            required = required * 1.25
+        required = self.required_recall()
         p_recall = ndtr((required - np.asarray(recall)) / self.cfg.decision_noise)
         duty = self.model.takedown_duty_hours
         if duty <= 0:
@@ -400,6 +443,28 @@ class Regulator(Agent):
         late = np.where(instant, 0.0, 1.0 - ndtr(z))
         p_duty = np.where(meets_duty, 0.02, ndtr((late - 0.1) / 0.05))
         return 1.0 - (1.0 - p_recall) * (1.0 - p_duty)
+
+    def required_recall(self) -> float:
+        """Proactive detection the codes expect (raised a quarter for a priority deepfake
+        offence: hash matching is expected; assumption)."""
+        required = self.cfg.required_recall
+        if self.model.deepfake_priority_active:
+            required = required * 1.25
+        return required
+
+    def compliant_at(self, effort: Any, recall: Any, meets_duty: Any) -> Any:
+        """1.0 where a provider meets what a provisional notice requires (the codes'
+        ``required_recall``, the floor a confirmation decision sets, and under a takedown
+        duty the deadline), else 0.0; arrays like ``recall``."""
+        ok = np.asarray(recall) >= self.cfg.required_recall - 1e-9
+        if self.model.takedown_duty_hours > 0:
+            ok = ok & np.asarray(meets_duty, dtype=bool)
+        return ok.astype(float)
+
+    def complies(self, platform: Platform) -> bool:
+        """Whether a provider meets what a provisional notice requires of it now."""
+        recall, _ = platform.operating_point()
+        return bool(self.compliant_at(platform.effort, recall, platform.meets_duty) > 0)
 
     def penalty(self, platform: Platform, recall: Any) -> Any:
         """Single penalty for a breach, GBP: a share of the cap rising with the shortfall."""
@@ -478,7 +543,17 @@ class Regulator(Agent):
             )
 
     def close_due_investigations(self) -> None:
-        """Reach decisions on investigations that have run their course."""
+        """Take the provisional and confirmation decisions that are due.
+
+        At the end of evidence gathering Ofcom judges the provider's detection (and duty
+        compliance) with noise; no breach closes the case. A likely breach brings a
+        provisional notice of contravention (OSA s.130) naming what is required, and
+        ``representation_days`` for representations. At the confirmation decision
+        (s.132) a provider that has come into compliance is left with no further action
+        and keeps the measure under monitoring (Ofcom's Oct 2025 update: file-sharing
+        services that deployed hash matching, no further action); a provider still in
+        breach is fined (``penalty``) and bound by the decision.
+        """
         m = self.model
         rng = m.streams["regulator"]
         due = [inv for inv in self.open if inv.close_day <= m.day]
@@ -486,12 +561,31 @@ class Regulator(Agent):
         for inv in due:
             p = inv.platform
             if p.exited:
-                m.log_event("investigation_closed", platform=p.name, detail="platform left the UK")
+                self._closed(p, "platform left the UK")
                 continue
             recall, _ = p.operating_point()
-            p_breach = float(self.breach_probability(p, p.effort, recall, p.meets_duty))
-            if rng.random() >= p_breach:
-                m.log_event("investigation_closed", platform=p.name, detail="no breach found")
+            if inv.stage == "evidence":
+                p_breach = float(self.breach_probability(p, p.effort, recall, p.meets_duty))
+                if rng.random() >= p_breach:
+                    self._closed(p, "no breach found")
+                    continue
+                inv.stage = "provisional"
+                inv.notice_day = m.day
+                inv.close_day = m.day + self.cfg.representation_days
+                self.open.append(inv)
+                p.decision_day = inv.close_day  # the notice names the steps required (s.130(6))
+                m.log_event(
+                    "provisional_notice",
+                    platform=p.name,
+                    detail=f"recall {recall:.3f}; decision due day {inv.close_day}",
+                )
+                continue
+            p.decision_day = -1
+            if self.complies(p):
+                # The provider keeps the measure: Ofcom monitors and may reopen (Oct 2025).
+                p.required_recall_floor = max(p.required_recall_floor, self.cfg.required_recall)
+                p.duty_bound = p.duty_bound or m.takedown_duty_hours > 0
+                self._closed(p, "complies by the confirmation decision: no further action")
                 continue
             cap = p.cap_gbp
             fine = float(self.penalty(p, recall))
@@ -511,8 +605,15 @@ class Regulator(Agent):
             }
             self.decisions.append(decision)
             p.breach_found_day = m.day
-            p.required_recall_floor = self.cfg.required_recall
+            p.required_recall_floor = max(p.required_recall_floor, self.cfg.required_recall)
+            p.duty_bound = p.duty_bound or m.takedown_duty_hours > 0
             self.impose(p, fine, cap, "fine", "confirmation decision: illegal-content duties")
+            self._closed(p, "confirmation decision with a penalty")
+
+    def _closed(self, p: Platform, detail: str) -> None:
+        """Count and log the end of an investigation."""
+        self.investigations_closed += 1
+        self.model.log_event("investigation_closed", platform=p.name, detail=detail)
 
     def impose(self, p: Platform, amount: float, cap: float, kind: str, detail: str) -> None:
         """Record a penalty and its payment (or refusal to pay)."""
@@ -537,7 +638,8 @@ class Regulator(Agent):
             if p.exited:
                 continue
             recall, _ = p.operating_point()
-            compliant = recall >= d["required_recall"] - 1e-9
+            duty_ok = m.takedown_duty_hours <= 0 or p.meets_duty
+            compliant = recall >= d["required_recall"] - 1e-9 and duty_ok
             if m.day >= d["deadline"] and not compliant:
                 if d["daily_days"] < self.cfg.daily_penalty_max_days and d["used"] < d["cap"]:
                     amount = min(d["daily"], d["cap"] - d["used"])

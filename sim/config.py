@@ -403,8 +403,19 @@ class RegulatorConfig:
         125.0,
         lo=1,
         hi=3650,
-        unit="days",
-        source="4chan: investigation opened 10 Jun 2025, fined 13 Oct 2025 (125 days)",
+        unit="days (evidence gathering, to the provisional judgement)",
+        source="4chan: opened 10 Jun 2025, fined 13 Oct 2025 (125 days, domain.md 2.4), a"
+        " procedural case; substantive illegal-content cases take at least as long (X: open"
+        " 12 Jan 2026, still open 3 Mar 2026): assumption that evidence gathering alone"
+        " takes 125 days, the decision 52 more",
+    )
+    representation_days: int = param(
+        52,
+        lo=0,
+        hi=3650,
+        unit="days (provisional notice to confirmation decision, OSA ss.130-132)",
+        source="AVS Group: provisional decision announced 13 Oct 2025, fined 4 Dec 2025"
+        " (Ofcom enforcement update via Bristows 2025; domain.md 2.4)",
     )
     monitoring_noise: float = param(
         0.5, lo=0, hi=5, unit="log-sd", source=A + " (noise in prevalence signals)"
@@ -423,8 +434,9 @@ class RegulatorConfig:
         unit="share of the cap for a clear breach",
         source=A
         + " (no UK precedent for a substantive illegal-content fine; Ofcom's fines to date,"
-        " all procedural and on small services, are 3-6 orders of magnitude below the cap:"
-        " domain.md 2.4; this gives 2.3 orders, see docs/validation.md check 10)",
+        " on small services, are 0.001-0.058 of a GBP 18m cap (domain.md 2.4); this gives"
+        " 0.005-0.025 by seriousness (Ofcom Penalty Guidelines 2017: proportionate to the"
+        " contravention), see docs/validation.md check 10)",
     )
     fine_floor_gbp: float = param(
         18e6, lo=0, hi=1e12, unit="GBP", source="OSA 2023 Sch. 13 para 4(1)(a)"

@@ -37,6 +37,8 @@ def summarise(model: HarmModel) -> dict[str, float]:
     # Para 4(7): a fine and its daily penalties count together against one cap.
     decisions = [d for d in model.regulator.decisions if d["day"] >= start]
     ratio = max((d["used"] / d["cap"] for d in decisions if d["cap"] > 0), default=0.0)
+    capped = single[single["cap_gbp"] > 0]  # a zero cap (multiplier 0) has no ratio
+    single_ratio = float((capped["amount_gbp"] / capped["cap_gbp"]).max()) if len(capped) else 0.0
     harmful_views = float(pol["harmful_views"].sum())
     total_views = float(pol["total_views"].sum())
     created = int(in_period.sum())
@@ -67,6 +69,9 @@ def summarise(model: HarmModel) -> dict[str, float]:
         "fines_count": len(single),
         "max_fine_to_cap_ratio": ratio,
         "investigations_opened": int((pev["kind"] == "investigation_opened").sum()),
+        "investigations_closed": int((pev["kind"] == "investigation_closed").sum()),
+        "provisional_notices": int((pev["kind"] == "provisional_notice").sum()),
+        "max_single_fine_to_cap_ratio": single_ratio,
         "business_disruption_orders": int(
             pev["kind"].isin(["service_restriction_order", "access_restriction_order"]).sum()
         ),

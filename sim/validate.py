@@ -787,34 +787,68 @@ def check_attrition(out: Outcomes) -> CheckResult:
 # --- (10) regulatory reality ----------------------------------------------------------------
 
 
+# Ofcom's first enforcement year (domain.md 2.4; Ofcom's 13 Oct 2025 update via DLA Piper and
+# Bristows): of the investigations it had announced as concluded, 1 of 7 ended in a fine by
+# October 2025 (4 closed after UK geoblocking, 2 with no further action once the services
+# deployed hash matching); by December, 3 fines, i.e. at most 3 of the >= 9 concluded.
+FINES_PER_CLOSED_MAX = 1 / 3
+FINES_PER_CLOSED_MIN = 1 / 7
+# The largest single fine relative to its cap: AVS Group, GBP 1.05m against a cap of at
+# most GBP 18m (the floor, if its revenue is under GBP 180m): 0.058, 1.2 orders below.
+# 4chan (GBP 20k) and Itai Tech (GBP 55k) are 2.9 and 2.5 orders below the same floor.
+SINGLE_FINE_TO_CAP_MAX = 1.05e6 / 18e6
+
+
 @check(10, "few fines, far below the caps", replicates=(10, 6), needs=_baseline, quick=True)
 def check_fines(out: Outcomes) -> CheckResult:
-    """At baseline, fines are fewer than investigations and far below the statutory caps.
+    """At baseline, few concluded investigations end in a fine, and fines sit far below caps.
 
-    Source: Ofcom (2025): 92 services under investigation, 3 fines of GBP 20k-1.05m,
-    3-6 orders of magnitude below the caps (domain.md sections 2.4, 3.11).
-    Test: per-replicate fines/investigations opened, t-interval upper bound < 1; the
-    largest fine-to-cap ratio over every replicate < 0.1.
+    Source: Ofcom (2025): 92 services under investigation, 3 fines of GBP 20k-1.05m, at
+    most 1 in 3 of the investigations announced as concluded ending in a fine, and no
+    single fine above 0.058 of its cap (domain.md sections 2.4, 3.11).
+    Test: per-replicate fines / investigations concluded, t-interval high < 1/3; few, not
+    none: the pooled share's exact (Clopper-Pearson) 95% upper limit >= 1/7 (the model's
+    share is not significantly below the lowest Ofcom showed); the largest single fine /
+    cap over every replicate <= 0.058.
     """
     runs = out["baseline"]
     fines = np.array([r.summary["fines_count"] for r in runs])
     inv = np.array([r.summary["investigations_opened"] for r in runs])
-    ratio = fines / np.maximum(inv, 1)
+    closed = np.array([r.summary["investigations_closed"] for r in runs])
+    ratio = fines / np.maximum(closed, 1)
     _, _, hi = _ci(ratio)
-    worst = max(r.summary["max_fine_to_cap_ratio"] for r in runs)
+    n_fines, n_closed = int(fines.sum()), int(closed.sum())
+    pooled = n_fines / max(1, n_closed)
+    # Exact binomial upper limit of the pooled share (1 when every case ended in a fine).
+    pooled_hi = (
+        float(stats.beta.ppf(1 - (1 - LEVEL) / 2, n_fines + 1, n_closed - n_fines))
+        if n_fines < n_closed
+        else 1.0
+    )
+    worst = max(r.summary["max_single_fine_to_cap_ratio"] for r in runs)
+    with_daily = max(r.summary["max_fine_to_cap_ratio"] for r in runs)
     gbp = np.array([r.summary["fines_imposed_gbp"] for r in runs])
     orders = -math.log10(worst) if worst > 0 else float("inf")
     return CheckResult(
         10,
         "few fines, far below the caps",
-        f"{fines.mean():.1f} fines per {inv.mean():.1f} investigations a year (ratio "
-        f"{_fmt_ci(ratio, '{:.2f}')}); largest fine/cap {worst:.4f} ({orders:.1f} orders of "
-        f"magnitude below); fines+penalties GBP {gbp.mean() / 1e6:,.0f}m/year",
-        "fines/investigations < 1 and fine/cap < 0.1",
+        f"{fines.mean():.1f} fines per {closed.mean():.1f} investigations concluded a year "
+        f"({inv.mean():.1f} opened); fines/concluded {_fmt_ci(ratio, '{:.2f}')} (pooled "
+        f"{pooled:.2f}, {n_fines} fines in {n_closed}, exact upper limit {pooled_hi:.2f}); "
+        f"largest fine/cap "
+        f"{worst:.4f} ({orders:.1f} orders of magnitude below; {with_daily:.4f} with daily "
+        f"penalties); fines+penalties GBP {gbp.mean() / 1e6:,.1f}m/year",
+        f"fines/concluded < {FINES_PER_CLOSED_MAX:.2f} (t-interval high) and not below "
+        f"{FINES_PER_CLOSED_MIN:.2f} (pooled exact upper limit); largest fine/cap <= "
+        f"{SINGLE_FINE_TO_CAP_MAX:.3f}",
         "Ofcom enforcement 2025 (domain.md 2.4, 3.11)",
         f"{len(runs)} baseline runs",
-        "t-interval over replicates; max over runs",
-        hi < 1 and worst < 0.1,
+        "t-interval over replicates; exact binomial over pooled cases; max over runs",
+        bool(
+            hi < FINES_PER_CLOSED_MAX
+            and pooled_hi >= FINES_PER_CLOSED_MIN
+            and worst <= SINGLE_FINE_TO_CAP_MAX
+        ),
         {"ratio": ratio.tolist(), "max_ratio": worst},
     )
 

@@ -223,7 +223,8 @@ def test_zero_fine_cap_gives_a_finite_summary() -> None:
     """The smallest example hypothesis found: a breach decision under a zero cap.
 
     The first seed whose run reaches a breach decision (the seed that did depends on the
-    model's version).
+    model's version). Investigations are shortened so that a confirmation decision (after
+    evidence gathering and the representation period) falls inside the 71 days.
     """
     for seed in range(10):
         cfg = compose_config(
@@ -235,6 +236,8 @@ def test_zero_fine_cap_gives_a_finite_summary() -> None:
                 "scenario=baseline",
                 "network=scale_free",
                 "scenario.fine_cap_multiplier=0.0",
+                "regulator.investigation_days_mean=20",
+                "regulator.representation_days=10",
             ]
         )
         model = HarmModel(cfg)

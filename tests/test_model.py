@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents import classifier_point, fine_cap
+from sim.agents import Investigation, Platform, classifier_point, fine_cap
 from sim.content import EXPIRED, LIVE, REMOVED
 from sim.model import HarmModel
 from sim.population import WOMAN
@@ -133,3 +133,46 @@ def test_monthly_audience_update_equals_a_recount():
     model.users.member[who[:10], 1] = False
     model._refresh_audiences()
     assert_recounted(model)
+
+
+def _case_at_decision(effort: float) -> tuple[HarmModel, Platform]:
+    """A small model on its first policy day, with the mid-size platform at ``effort`` and
+    a provisional notice against it whose confirmation decision is due today."""
+    cfg = small_config("regulator.investigation_slots=0", n_users=500, days=120, start=100)
+    model = HarmModel(cfg)
+    model.run_for(cfg.policy_start_day)
+    p = next(x for x in model.platform_list if x.name == "midsize")
+    p.effort = effort
+    inv = Investigation(p, opened_day=model.day - 177, close_day=model.day, stage="provisional")
+    model.regulator.open.append(inv)
+    p.decision_day = model.day
+    return model, p
+
+
+def test_a_provider_complying_by_the_decision_is_not_fined():
+    """OSA s.132 as Ofcom used it in 2025: compliance by the decision, no further action,
+    the measure kept; still in breach, a fine and a binding decision."""
+    model, p = _case_at_decision(effort=1.0)
+    model.regulator.close_due_investigations()
+    assert p.fines_imposed == 0 and not model.regulator.decisions
+    assert p.required_recall_floor == model.cfg.regulator.required_recall
+    assert p.decision_day == -1 and model.regulator.investigations_closed == 1
+
+    model, p = _case_at_decision(effort=0.0)
+    model.regulator.close_due_investigations()
+    assert len(model.regulator.decisions) == 1 and p.fines_imposed > 0
+    assert p.fines_imposed < 0.03 * p.cap_gbp  # 0.5-2.5% of the cap by seriousness
+    assert p.breach_found_day == model.day
+
+
+def test_a_platform_under_notice_remedies_when_the_penalty_outweighs_the_cost():
+    """Under a notice the choice is over the days left: a penalty far above the cost of
+    complying until the decision makes the platform remedy at once; none does not."""
+    model, p = _case_at_decision(effort=0.0)
+    p.decision_day = model.day + 30
+    required = model.cfg.regulator.required_recall
+    model.cfg.regulator.fine_severity = 0.2
+    effort, _ = p.answer_notice(0.0, False)
+    assert p.effort_for_recall(required) == effort > 0
+    model.cfg.regulator.fine_severity = 0.0
+    assert p.answer_notice(0.0, False) == (0.0, False)
