@@ -72,6 +72,7 @@ class HarmfulItems(_Columns):
     unremoved, for exposure-weighted responses), ``shares`` (re-shares), ``reports``,
     ``state`` (LIVE/REMOVED/EXPIRED), ``proactive`` (removed by automated detection),
     ``review_due_h`` (hour a pending report is actioned; ``inf`` = none pending),
+    ``reported_h`` (hour of the user report behind the latest review; ``inf`` = none),
     ``root_day`` (day created), ``appeal`` (in [0, 1]: how re-shareable the item is,
     drawn once at posting, see :func:`draw_appeal`).
     """
@@ -90,6 +91,7 @@ class HarmfulItems(_Columns):
         "state": np.int8,
         "proactive": np.bool_,
         "review_due_h": np.float64,
+        "reported_h": np.float64,
         "day": np.int32,
         "responded": np.bool_,
         "appeal": np.float64,

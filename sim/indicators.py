@@ -30,6 +30,9 @@ def summarise(model: HarmModel) -> dict[str, float]:
     in_period = items.view("day") >= start
     removed = in_period & (items.view("state") == REMOVED)
     hours = (items.view("removed_h") - items.view("created_h"))[removed]
+    # Removals after a user report: the time a takedown duty bounds (from the report).
+    reported = removed & np.isfinite(items.view("reported_h")) & ~items.view("proactive")
+    report_hours = items.view("removed_h")[reported] - items.view("reported_h")[reported]
     u = model.users
     victims = (u.first_harm_day >= start) & u.victim
     fines = pev[pev["kind"].isin(["fine", "daily_penalty"])]
@@ -54,6 +57,9 @@ def summarise(model: HarmModel) -> dict[str, float]:
         "harmful_items_created": created,
         "harmful_items_removed": removed_n,
         "median_takedown_hours": float(np.median(hours)) if len(hours) else 0.0,
+        "median_report_to_takedown_hours": (
+            float(np.median(report_hours)) if len(report_hours) else 0.0
+        ),
         "proactive_detection_share": proactive / removed_n if removed_n else 0.0,
         "victims_women": int((victims & (u.gender == WOMAN)).sum()),
         "victims_men": int((victims & (u.gender == MAN)).sum()),

@@ -457,6 +457,7 @@ class HarmModel(Model):
             state=LIVE,
             proactive=False,
             review_due_h=np.inf,
+            reported_h=np.inf,
             day=self.day,
             responded=False,
             appeal=appeal,
@@ -1038,6 +1039,7 @@ class HarmModel(Model):
         if meets.any():
             delay = np.where(meets, np.minimum(delay, duty), delay)
         items.review_due_h[ids] = report_h + delay
+        items.reported_h[ids] = report_h
 
     def _remove(self, ids: np.ndarray, at_h: np.ndarray) -> None:
         """Take items down at the given hours and un-count views after that hour today."""

@@ -87,6 +87,10 @@ INDICATORS: dict[str, Indicator] = {
     "median_takedown_hours": Indicator(
         "Median hours to takedown", "the median time to take harmful content down"
     ),
+    "median_report_to_takedown_hours": Indicator(
+        "Median hours from report to takedown",
+        "the median time from a user's report to the removal of reported content",
+    ),
     "self_censoring_users": Indicator("Users self-censoring", "users self-censoring"),
     "users_left_platform": Indicator("Users who left a platform", "users leaving a platform"),
     "regulator_cost_gbp": Indicator("Regulator cost (£m)", "the regulator's cost", money=True),

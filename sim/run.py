@@ -33,6 +33,7 @@ HEADLINE = (
     ("harmful_views_per_10k", "Harmful views per 10,000 views", "{:.2f}"),
     ("harmful_items_created", "Harmful items created", "{:,.0f}"),
     ("median_takedown_hours", "Median time to takedown (hours)", "{:.1f}"),
+    ("median_report_to_takedown_hours", "Median report to takedown (hours)", "{:.1f}"),
     ("proactive_detection_share", "Share removed proactively", "{:.0%}"),
     ("victims_women", "Victims: women", "{:,.0f}"),
     ("victims_men", "Victims: men", "{:,.0f}"),

@@ -76,6 +76,7 @@ INDICATOR_WORDS: dict[str, tuple[str, str]] = {
     "deepfakes_created": ("Sexual deepfakes created", "deepfakes in the policy year"),
     "harmful_items_created": ("Harmful items created", "items in the policy year"),
     "median_takedown_hours": ("Median time to takedown", "hours"),
+    "median_report_to_takedown_hours": ("Median time from report to takedown", "hours"),
     "moderation_spend_gbp": ("Platforms' moderation spend", "GBP in the policy year"),
     "fines_imposed_gbp": ("Fines and penalties imposed", "GBP in the policy year"),
     "convictions": ("Convictions", "convictions in the policy year"),

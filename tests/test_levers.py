@@ -47,7 +47,12 @@ def test_deepfake_offence_deters_creation(runs):
 
 
 def test_fast_takedown_is_faster(runs):
-    """A 24-hour duty lowers the median time to takedown."""
+    """A 24-hour duty lowers the median time from a user's report to takedown (what the
+    duty bounds; over 20 seeds by 10.4 h, se 2.8, of 48.7 h), and the median time from
+    posting to takedown, which also counts proactive removals (by 1.7 h, se 1.0)."""
+    assert _mean(runs, "fast_takedown", "median_report_to_takedown_hours") < _mean(
+        runs, "baseline", "median_report_to_takedown_hours"
+    )
     assert _mean(runs, "fast_takedown", "median_takedown_hours") < _mean(
         runs, "baseline", "median_takedown_hours"
     )
