@@ -88,7 +88,7 @@ INDICATORS: dict[str, Indicator] = {
         "Median hours to takedown", "the median time to take harmful content down"
     ),
     "median_report_to_takedown_hours": Indicator(
-        "Median hours from report to takedown",
+        "Hours from report to takedown (median)",
         "the median time from a user's report to the removal of reported content",
     ),
     "self_censoring_users": Indicator("Users self-censoring", "users self-censoring"),
@@ -99,6 +99,7 @@ HEADLINE = [
     "harmful_views_per_10k",
     "victims_women",
     "victims_children",
+    "median_report_to_takedown_hours",
     "wrongful_removals",
     "deepfakes_created",
     "moderation_spend_gbp",
