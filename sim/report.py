@@ -1295,7 +1295,10 @@ def _effort_reading(sweep: Sweep, ts: pd.DataFrame, ctx: _Ctx) -> str:
     return (
         f"Under {who}, mean effort over the policy period is highest "
         f"for the {name(means.index[-1]).lower()} ({means.iloc[-1]:.2f}) and lowest for the "
-        f"{name(means.index[0]).lower()} ({means.iloc[0]:.2f})."
+        f"{name(means.index[0]).lower()} ({means.iloc[0]:.2f}). A platform that remedies "
+        "under a provisional notice, or is bound by a confirmation decision, raises its effort "
+        "to reach the codes' detection level, and one with weaker detection needs more effort "
+        "to get there, whatever its owner's stance."
     )
 
 
