@@ -18,6 +18,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from sim.kernels.review import live_items
+
 HARASSMENT, DEEPFAKE = 0, 1
 ITEM_TYPES = ("harassment", "deepfake")
 
@@ -103,10 +105,7 @@ class HarmfulItems(_Columns):
 
     def live_ids(self) -> np.ndarray:
         """Indices of items still drawing views."""
-        lo = self._first_live
-        ids = np.flatnonzero(self.state[lo : self.n] == LIVE)
-        if lo:
-            ids += lo
+        ids = live_items(self.state, self._first_live, self.n, LIVE)
         self._first_live = int(ids[0]) if len(ids) else self.n
         return ids
 

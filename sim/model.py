@@ -41,6 +41,7 @@ from sim.content import (
     draw_appeal,
     reshare_attention,
 )
+from sim.kernels import review as kreview
 from sim.population import (
     DEEPFAKE_CREATION,
     DEEPFAKE_SHARING,
@@ -615,50 +616,52 @@ class HarmModel(Model):
     def review_reports(self) -> None:
         """Reviews falling due today remove what reviewers judge harmful (with error)."""
         items = self.items
-        end = (self.day + 1) * HOURS
-        live = items.live_ids()
-        due = live[items.review_due_h[live] < end]
-        self._dismissed = np.zeros(len(self.platform_list))
-        self._denied_today = np.zeros(len(self.platform_list))
+        n_plat = len(self.platform_list)
+        due = kreview.due_for_review(items.live_ids(), items.review_due_h, (self.day + 1) * HOURS)
         self._suspended_today = 0
         if len(due) == 0:
+            self._dismissed = np.zeros(n_plat)
+            self._denied_today = np.zeros(n_plat)
             self._removed_today = np.zeros(0, np.int64)
             return
         rng = self.streams["moderation"]
-        acc = self._review_accuracy[items.platform[due]]
-        auto = items.proactive[due]
         # Automated detections are removed outright; human reviews err with 1 - accuracy.
-        remove = auto | (rng.random(len(due)) < acc)
-        gone = due[remove]
-        self._remove(gone, items.review_due_h[gone])
+        # Reports that end with the item left up feed the complaints Ofcom hears about.
+        gone, at_h, self._dismissed = kreview.decide_reviews(
+            due,
+            rng.random(len(due)),
+            items.platform,
+            items.proactive,
+            self._review_accuracy,
+            items.review_due_h,
+            n_plat,
+        )
+        self._remove(gone, at_h)
+        self._removed_today = gone
+        if len(gone) == 0:
+            self._denied_today = np.zeros(n_plat)
+            return
         # Share of each removed item's expected views that the removal prevented (what
         # the removal costs its creator; about 0 once the item's attention is spent).
-        pot = items.potential_views[gone]
-        denied = np.where(pot > 0, 1.0 - items.views[gone] / np.maximum(pot, 1e-12), 0.0)
-        self._denied_today = np.bincount(
-            items.platform[gone],
-            weights=np.clip(denied, 0.0, 1.0),
-            minlength=len(self.platform_list),
+        # Platforms suspend the accounts behind removed items, more often the harder
+        # they moderate.
+        self._denied_today, hit = kreview.after_removal(
+            gone,
+            rng.random(len(gone)),
+            items.platform,
+            items.views,
+            items.potential_views,
+            self.moderation().suspension_prob,
+            n_plat,
         )
-        self._suspend_creators(gone, rng)
-        kept = due[~remove]
-        items.review_due_h[kept] = np.inf
-        # Reports that end with the item left up feed the complaints Ofcom hears about.
-        self._dismissed = np.bincount(items.platform[kept], minlength=len(self.platform_list))
-        self._removed_today = gone
+        if len(hit):
+            self._suspend_creators(gone[hit])
 
-    def _suspend_creators(self, removed: np.ndarray, rng: np.random.Generator) -> None:
-        """Platforms suspend the accounts behind removed items, more often the harder they moderate."""
-        self._suspended_today = 0
-        if len(removed) == 0:
-            return
+    def _suspend_creators(self, removed: np.ndarray) -> None:
+        """Suspend the accounts behind ``removed`` items (abusers who are still members)."""
         items = self.items
+        users = items.creator[removed]
         plat = items.platform[removed].astype(np.int64)
-        prob = self.moderation().suspension_prob[plat]
-        hit = rng.random(len(removed)) < prob
-        if not hit.any():
-            return
-        users, plat = items.creator[removed][hit], plat[hit]
         ab = self._abuser_index[users]
         ok = (ab >= 0) & self.users.member[users, plat]
         users, plat, ab = users[ok], plat[ok], ab[ok]
@@ -1049,34 +1052,29 @@ class HarmModel(Model):
         items.removed_h[ids] = at_h
         items.state[ids] = REMOVED
         sh = self.shares
-        if sh.n:
-            it = sh.view("item")
-            # Shares of the removed items: look the share's item up in a table over the
-            # span of removed ids (faster than np.isin for the few items a day).
-            lo = int(ids.min())
-            table = np.zeros(int(ids.max()) - lo + 1, bool)
-            table[ids - lo] = True
-            rel = it - lo
-            mask = (rel >= 0) & (rel < len(table))
-            mask[mask] = table[rel[mask]]
-            if mask.any():
-                end = (self.day + 1) * HOURS
-                rows = np.flatnonzero(mask)
-                frac = attention_fraction(
-                    sh.t_h[rows],
-                    items.removed_h[it[rows]],
-                    np.full(len(rows), end),
-                    self.cfg.content.attention_halflife_hours,
-                )
-                extra = sh.audience[rows] * self.cfg.content.view_prob * frac
-                hit = it[rows]
-                self._add_by_item(items.views, hit, -extra)
-                span = items.views[hit.min() : hit.max() + 1]  # views elsewhere are >= 0
-                np.maximum(span, 0.0, out=span)
-                self._harm_views_by_platform -= np.bincount(
-                    items.platform[it[rows]], weights=extra, minlength=len(self.platform_list)
-                )
-                self._harmful_views_today -= float(extra.sum())
+        if sh.n == 0:
+            return
+        it = sh.view("item")
+        rows = kreview.shares_of(it, ids)
+        if len(rows):
+            # Attention the removed items' shares would have drawn after removal today.
+            frac = attention_fraction(
+                sh.t_h[rows],
+                items.removed_h[it[rows]],
+                (self.day + 1) * HOURS,
+                self.cfg.content.attention_halflife_hours,
+            )
+            extra = kreview.uncount_views(
+                rows,
+                it,
+                sh.audience,
+                self.cfg.content.view_prob,
+                frac,
+                items.views,
+                items.platform,
+                self._harm_views_by_platform,
+            )
+            self._harmful_views_today -= float(extra.sum())
 
     def _harm_victims(self, targets: np.ndarray) -> None:
         """Mark first-time victims (counted by gender and age band in the time series)."""
