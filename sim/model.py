@@ -382,29 +382,30 @@ class HarmModel(Model):
         ab = self.abusers
         cfg = self.cfg.abusers
         rng = self.streams["abusers"]
-        sanction = ab.perceived_certainty() * self._severity_factor
-        sanction = sanction * self.offence_active()
-        free = ab.incapacitated_until < self.day
+        # Perceived certainty x severity for acts that are offences; custody stops attempts.
+        sanction, rate, free = kreview.deterrence_inputs(
+            ab.alpha,
+            ab.beta,
+            self._severity_factor,
+            self.offence_active(),
+            ab.incapacitated_until,
+            self.day,
+            ab.propensity,
+        )
         willing = np.empty((ab.n, 3), bool)
         for k in range(3):
             willing[:, k] = self.abuser_rule.willing(
                 cfg.gain_mean, ab.risk_aversion, sanction[:, k], cfg.threshold, rng
             )
-        attempts = rng.poisson(ab.propensity * free)
+        attempts = rng.poisson(rate)
         deepfake_attempts = rng.binomial(attempts, cfg.deepfake_share)
-        harass = (attempts - deepfake_attempts) * willing[:, HARASSMENT_OFFENCE]
         created = deepfake_attempts * willing[:, DEEPFAKE_CREATION]
-        shared = rng.binomial(created, cfg.deepfake_share_prob) * willing[:, DEEPFAKE_SHARING]
-        acts = self._acts  # acts per abuser and offence today, kept in place
-        acts[:, HARASSMENT_OFFENCE] = harass
-        acts[:, DEEPFAKE_SHARING] = shared
-        acts[:, DEEPFAKE_CREATION] = created
-        self.deepfakes_created_today = int(created.sum())
-        n_free = int(np.count_nonzero(free))
-        self._willing_share = (
-            np.count_nonzero(willing[free, HARASSMENT_OFFENCE]) / n_free if n_free else 0.0
+        shared_draw = rng.binomial(created, cfg.deepfake_share_prob)
+        # Acts per abuser and offence today (self._acts, kept in place).
+        harass, shared, unshared, n_created, self._willing_share = kreview.tally_acts(
+            attempts, deepfake_attempts, created, shared_draw, willing, free, self._acts
         )
-        unshared = created - shared
+        self.deepfakes_created_today = n_created
         return {"harass": harass, "shared": shared, "unshared": unshared}
 
     def post_harmful_items(self, acts: dict[str, np.ndarray]) -> None:
@@ -687,27 +688,36 @@ class HarmModel(Model):
     def end_items_and_victims_respond(self) -> None:
         """Items expire; targets of ended items self-censor or leave, more so the longer exposed."""
         items = self.items
-        end = (self.day + 1) * HOURS
-        live = items.live_ids()
-        old = live[items.created_h[live] + self.cfg.content.item_lifetime_days * HOURS <= end]
-        items.state[old] = EXPIRED
-        # Items below the mark have all been responded to: search from there.
-        lo, n = self._responded_below, items.n
-        ended = lo + np.flatnonzero((items.state[lo:n] != LIVE) & ~items.responded[lo:n])
+        # Items below the mark have all been responded to: the search starts there.
+        ended, self._responded_below = kreview.end_items(
+            items.live_ids(),
+            items.created_h,
+            self.cfg.content.item_lifetime_days * HOURS,
+            (self.day + 1) * HOURS,
+            items.state[: items.n],
+            items.responded,
+            self._responded_below,
+            LIVE,
+            EXPIRED,
+        )
         if len(ended) == 0:
             return
-        items.responded[ended] = True
-        pending = np.flatnonzero(~items.responded[lo:n])
-        self._responded_below = lo + int(pending[0]) if len(pending) else n
         rng = self.streams["content"]
-        pot = np.maximum(items.potential_views[ended], 1e-9)
-        exposure = 0.5 + 0.5 * np.minimum(1.0, items.views[ended] / pot)
-        weight = np.where(items.kind[ended] == DEEPFAKE, self.cfg.content.deepfake_harm_weight, 1.0)
-        targets = items.target[ended]
-        np.add.at(self.users.harm, targets, weight * exposure)
+        # Harm grows with the share of its expected views the item drew (exposure).
+        exposure = kreview.harm_targets(
+            ended,
+            items.views,
+            items.potential_views,
+            items.kind,
+            items.target,
+            DEEPFAKE,
+            self.cfg.content.deepfake_harm_weight,
+            self.users.harm,
+        )
         pop = self.cfg.population
         if pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0:
             return  # victims never respond: draw nothing
+        targets = items.target[ended]
         plat = items.platform[ended].astype(np.int64)
         # Removing attacks keeps victims engaged (Jimenez-Duran 2022): responses scale with exposure.
         self._respond(
@@ -723,9 +733,15 @@ class HarmModel(Model):
         """Perceived certainty: forget, count unsanctioned acts, learn from sanctions seen."""
         ab = self.abusers
         cfg = self.cfg.abusers
-        ab.forget(0.5 ** (1.0 / cfg.memory_halflife_days))
-        active = self.offence_active()
-        ab.beta += self._acts * active
+        kreview.forget_and_count(
+            ab.alpha,
+            ab.beta,
+            ab.alpha0,
+            ab.beta0,
+            0.5 ** (1.0 / cfg.memory_halflife_days),
+            self._acts,
+            self.offence_active(),
+        )
         charged_idx, charged_off = self.justice.charged_today
         if len(charged_idx):
             np.add.at(

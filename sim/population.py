@@ -114,11 +114,6 @@ class Abusers:
         """Perceived probability of conviction per act, shape (a, 3)."""
         return self.alpha / (self.alpha + self.beta)
 
-    def forget(self, decay: float) -> None:
-        """Pull pseudo-counts back toward the prior (memory with a half-life)."""
-        self.alpha = self.alpha0 + (self.alpha - self.alpha0) * decay
-        self.beta = self.beta0 + (self.beta - self.beta0) * decay
-
 
 def draw_abusers(
     cfg: AbuserConfig, n_users: int, adj: sp.csr_array, rng: np.random.Generator

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from sim.population import DEEPFAKE_CREATION, DEEPFAKE_SHARING, HARASSMENT_OFFENCE
+
 
 @numba.njit(cache=True)
 def live_items(state: np.ndarray, lo: int, n: int, live: int) -> np.ndarray:
@@ -169,3 +171,176 @@ def after_removal(
         denied[platform[i]] += d
         hit[k] = draw[k] < suspension_prob[platform[i]]
     return denied, np.flatnonzero(hit)
+
+
+@numba.njit(cache=True)
+def end_items(
+    live: np.ndarray,
+    created_h: np.ndarray,
+    lifetime_h: float,
+    end_h: float,
+    state: np.ndarray,
+    responded: np.ndarray,
+    lo: int,
+    live_state: int,
+    expired_state: int,
+) -> tuple[np.ndarray, int]:
+    """Expire the ``live`` items older than ``lifetime_h`` at ``end_h``; collect ended items.
+
+    In place: ``state`` of items posted ``lifetime_h`` or more hours before ``end_h``
+    becomes ``expired_state``; every item from ``lo`` on that is no longer in
+    ``live_state`` and not yet ``responded`` is marked responded (states:
+    :mod:`sim.content`).
+
+    Returns:
+        (the ids just marked responded, increasing; the first id from ``lo`` on not yet
+        responded, or the number of items, or ``lo`` if none was marked).
+        Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
+    """
+    for i in live:
+        if created_h[i] + lifetime_h <= end_h:
+            state[i] = expired_state
+    n = len(state)
+    ended = np.empty(n - lo, np.int64)
+    k = 0
+    for i in range(lo, n):
+        if state[i] != live_state and not responded[i]:
+            responded[i] = True
+            ended[k] = i
+            k += 1
+    if k == 0:
+        return ended[:0], lo
+    first = n
+    for i in range(lo, n):
+        if not responded[i]:
+            first = i
+            break
+    return ended[:k], first
+
+
+@numba.njit(cache=True)
+def harm_targets(
+    ended: np.ndarray,
+    views: np.ndarray,
+    potential_views: np.ndarray,
+    kind: np.ndarray,
+    target: np.ndarray,
+    deepfake_kind: int,
+    deepfake_weight: float,
+    harm: np.ndarray,
+) -> np.ndarray:
+    """Harm to the targets of ``ended`` items, scaled by the exposure each item had.
+
+    Exposure is ``0.5 + 0.5 x min(1, views / potential views)`` (dimensionless, in
+    [0.5, 1]); a deepfake (``kind == deepfake_kind``) weighs ``deepfake_weight`` times a harassment item. In place:
+    ``harm`` of each target grows by weight x exposure, in item order (as ``np.add.at``).
+    Returns the exposures. Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
+    """
+    exposure = np.empty(len(ended))
+    for k in range(len(ended)):
+        i = ended[k]
+        pot = max(potential_views[i], 1e-9)
+        exposure[k] = 0.5 + 0.5 * min(1.0, views[i] / pot)
+        weight = deepfake_weight if kind[i] == deepfake_kind else 1.0
+        harm[target[i]] += weight * exposure[k]
+    return exposure
+
+
+@numba.njit(cache=True)
+def deterrence_inputs(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    severity_factor: np.ndarray,
+    active: np.ndarray,
+    incapacitated_until: np.ndarray,
+    day: int,
+    propensity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What each abuser weighs today: expected sanction per offence and the attempt rate.
+
+    Expected sanction is perceived certainty ``alpha / (alpha + beta)`` x the offence's
+    severity factor, 0 for an act that is no offence (``active``), shape (a, 3). Abusers
+    in custody (``incapacitated_until >= day``) attempt nothing.
+
+    Returns:
+        (expected sanction (a, 3), attempts per day (a,), free (a,) bool).
+        Used by :meth:`sim.model.HarmModel.abusers_decide`.
+    """
+    a, n_off = alpha.shape
+    sanction = np.empty((a, n_off))
+    rate = np.empty(a)
+    free = np.empty(a, np.bool_)
+    for i in range(a):
+        for k in range(n_off):
+            s = alpha[i, k] / (alpha[i, k] + beta[i, k]) * severity_factor[k]
+            sanction[i, k] = s * (1.0 if active[k] else 0.0)
+        free[i] = incapacitated_until[i] < day
+        rate[i] = propensity[i] * (1.0 if free[i] else 0.0)
+    return sanction, rate, free
+
+
+@numba.njit(cache=True)
+def tally_acts(
+    attempts: np.ndarray,
+    deepfake_attempts: np.ndarray,
+    created: np.ndarray,
+    shared_draw: np.ndarray,
+    willing: np.ndarray,
+    free: np.ndarray,
+    acts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    """Today's acts per abuser, from the attempts drawn and the willingness per offence.
+
+    Attempts that are not deepfakes are harassment (if willing to harass); of the
+    deepfakes ``created``, ``shared_draw`` are shared (if willing to share). In place:
+    ``acts`` (a, 3) holds the acts per offence (population.OFFENCES order).
+
+    Returns:
+        (harassment items, deepfakes shared, deepfakes kept unshared (int64, (a,));
+        deepfakes created in all; share of free abusers willing to harass).
+        Used by :meth:`sim.model.HarmModel.abusers_decide`.
+    """
+    a = len(attempts)
+    harass = np.empty(a, np.int64)
+    shared = np.empty(a, np.int64)
+    unshared = np.empty(a, np.int64)
+    n_created = 0
+    n_free = 0
+    n_willing = 0
+    for i in range(a):
+        harass[i] = (attempts[i] - deepfake_attempts[i]) * willing[i, HARASSMENT_OFFENCE]
+        shared[i] = shared_draw[i] * willing[i, DEEPFAKE_SHARING]
+        unshared[i] = created[i] - shared[i]
+        acts[i, HARASSMENT_OFFENCE] = harass[i]
+        acts[i, DEEPFAKE_SHARING] = shared[i]
+        acts[i, DEEPFAKE_CREATION] = created[i]
+        n_created += created[i]
+        if free[i]:
+            n_free += 1
+            if willing[i, HARASSMENT_OFFENCE]:
+                n_willing += 1
+    return harass, shared, unshared, n_created, n_willing / n_free if n_free else 0.0
+
+
+@numba.njit(cache=True)
+def forget_and_count(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    alpha0: float,
+    beta0: float,
+    decay: float,
+    acts: np.ndarray,
+    active: np.ndarray,
+) -> None:
+    """Abusers' memory fades and today's unsanctioned acts count (in place).
+
+    Pseudo-counts (a, 3) move back toward the prior, ``x0 + (x - x0) x decay``; each act
+    that is an offence (``active``) adds one to ``beta``. Used by
+    :meth:`sim.model.HarmModel.abusers_learn`.
+    """
+    a, n_off = alpha.shape
+    for i in range(a):
+        for k in range(n_off):
+            alpha[i, k] = alpha0 + (alpha[i, k] - alpha0) * decay
+            b = beta0 + (beta[i, k] - beta0) * decay
+            beta[i, k] = b + acts[i, k] * (1.0 if active[k] else 0.0)
