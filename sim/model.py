@@ -1225,8 +1225,9 @@ class HarmModel(Model):
         harm_v = max(self._harmful_views_today, 0.0)
         total = float(self._benign_views.sum()) + harm_v
         nv = np.concatenate(self._victims_today) if self._victims_today else np.zeros(0, np.int64)
-        by_gender = np.bincount(u.gender[nv], minlength=3)
-        by_kind = np.bincount(items.kind[new], minlength=2)
+        by_gender, n_child, by_kind, n_proactive = kreview.day_counts(
+            nv, u.gender, u.child, new, items.kind, removed, items.proactive
+        )
         row: dict[str, float] = {
             "day": self.day,
             "total_views": total,
@@ -1237,12 +1238,12 @@ class HarmModel(Model):
             "deepfake_items_shared": int(by_kind[DEEPFAKE]),
             "deepfakes_created": self.deepfakes_created_today,
             "harmful_items_removed": len(removed),
-            "harmful_items_removed_proactive": int(np.count_nonzero(items.proactive[removed])),
+            "harmful_items_removed_proactive": n_proactive,
             "live_harmful_items": len(items.live_ids()),
             "victims_new_women": int(by_gender[WOMAN]),
             "victims_new_men": int(by_gender[MAN]),
             "victims_new_other": int(by_gender[OTHER]),
-            "victims_new_children": int(np.count_nonzero(u.child[nv])),
+            "victims_new_children": n_child,
             "wrongful_removals": float(self._wrongful.sum()),
             "accounts_suspended": self._suspended_today,
             "self_censoring_users": int(np.count_nonzero(u.self_censoring)),
@@ -1260,9 +1261,14 @@ class HarmModel(Model):
             "charges": len(self.justice.charged_today[0]),
             "convictions": len(self.justice.convicted_today[0]),
         }
-        created = self._created_by_platform
+        # Per-platform arrays as Python numbers (one conversion each, not one per value).
         mod = self.moderation()
-        capacity = self.review_capacity()
+        recall, fpr = mod.recall[:, HARASSMENT].tolist(), mod.fpr.tolist()
+        capacity, members = self.review_capacity().tolist(), self._members.tolist()
+        harm_views, created = (
+            self._harm_views_by_platform.tolist(),
+            self._created_by_platform.tolist(),
+        )
         for p, keys in zip(self.platform_list, self._platform_column_names, strict=True):
             j = p.index
             cap = capacity[j]
@@ -1271,12 +1277,12 @@ class HarmModel(Model):
                     keys,
                     (
                         0.0 if p.exited else p.effort,
-                        0.0 if p.exited else float(mod.recall[j, HARASSMENT]),
-                        0.0 if p.exited else float(mod.fpr[j]),
-                        float(cap) if math.isfinite(cap) else -1.0,
-                        int(self._members[j]),
-                        float(max(self._harm_views_by_platform[j], 0.0)),
-                        int(created[j]),
+                        0.0 if p.exited else recall[j],
+                        0.0 if p.exited else fpr[j],
+                        cap if math.isfinite(cap) else -1.0,
+                        members[j],
+                        max(harm_views[j], 0.0),
+                        created[j],
                         p.spend_today,
                         p.revenue_today,
                         0.0,

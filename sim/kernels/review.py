@@ -344,3 +344,34 @@ def forget_and_count(
             alpha[i, k] = alpha0 + (alpha[i, k] - alpha0) * decay
             b = beta0 + (beta[i, k] - beta0) * decay
             beta[i, k] = b + acts[i, k] * (1.0 if active[k] else 0.0)
+
+
+@numba.njit(cache=True)
+def day_counts(
+    victims: np.ndarray,
+    gender: np.ndarray,
+    child: np.ndarray,
+    new_items: np.ndarray,
+    kind: np.ndarray,
+    removed: np.ndarray,
+    proactive: np.ndarray,
+) -> tuple[np.ndarray, int, np.ndarray, int]:
+    """Counts for the day's row of the time series.
+
+    Returns:
+        (new ``victims`` by ``gender`` code (int64, (3,)); of them, children; items
+        posted today by ``kind`` (int64, (2,)); items ``removed`` today by automated
+        detection). Used by :meth:`sim.model.HarmModel.record`.
+    """
+    by_gender = np.zeros(3, np.int64)
+    children = 0
+    for v in victims:
+        by_gender[gender[v]] += 1
+        children += child[v]
+    by_kind = np.zeros(2, np.int64)
+    for i in new_items:
+        by_kind[kind[i]] += 1
+    n_proactive = 0
+    for i in removed:
+        n_proactive += proactive[i]
+    return by_gender, children, by_kind, n_proactive
