@@ -768,8 +768,8 @@ class HarmModel(Model):
         content = self.cfg.content
         n_plat = len(self.platform_list)
         items = self.items
-        created_by = np.bincount(items.platform[self._new_items_today], minlength=n_plat)
-        removed_by = np.bincount(items.platform[self._removed_today], minlength=n_plat)
+        created_by = kreview.items_per_platform(self._new_items_today, items.platform, n_plat)
+        removed_by = kreview.items_per_platform(self._removed_today, items.platform, n_plat)
         self._created_by_platform = created_by
         for p in self.platform_list:
             j = p.index

@@ -375,3 +375,15 @@ def day_counts(
     for i in removed:
         n_proactive += proactive[i]
     return by_gender, children, by_kind, n_proactive
+
+
+@numba.njit(cache=True)
+def items_per_platform(ids: np.ndarray, platform: np.ndarray, n_plat: int) -> np.ndarray:
+    """Number of the items ``ids`` on each platform (int64, shape (n_plat,)).
+
+    Used by :meth:`sim.model.HarmModel.settle_platform_accounts`.
+    """
+    counts = np.zeros(n_plat, np.int64)
+    for i in ids:
+        counts[platform[i]] += 1
+    return counts
