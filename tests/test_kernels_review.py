@@ -1,0 +1,200 @@
+"""The review kernels (sim/kernels/review.py) give bit-for-bit what the numpy code they
+replaced gave, on random inputs with repeated indices and edge cases.
+
+Each test writes the replaced numpy expression out as the reference; equality is exact
+(``assert_array_equal`` compares floats bit-for-bit up to the sign of zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from sim.content import DEEPFAKE, EXPIRED, LIVE, REMOVED
+from sim.kernels import review as k
+
+N_PLAT = 4
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+def test_live_items_and_due_for_review(rng: np.random.Generator) -> None:
+    state = rng.choice([LIVE, REMOVED, EXPIRED], size=500).astype(np.int8)
+    for lo in (0, 1, 250, 499, 500):
+        ref = lo + np.flatnonzero(state[lo:] == LIVE)
+        assert_array_equal(k.live_items(state, lo, len(state), LIVE), ref)
+    live = k.live_items(state, 0, len(state), LIVE)
+    due_h = np.where(rng.random(500) < 0.5, np.inf, rng.random(500) * 48)
+    assert_array_equal(k.due_for_review(live, due_h, 24.0), live[due_h[live] < 24.0])
+
+
+def test_decide_reviews(rng: np.random.Generator) -> None:
+    platform = rng.integers(0, N_PLAT, 300).astype(np.int8)
+    proactive = rng.random(300) < 0.3
+    accuracy = np.array([0.9, 0.5, 0.0, 1.0])
+    due_h = rng.random(300) * 24
+    due = np.sort(rng.choice(300, 80, replace=False))
+    draw = rng.random(80)
+    ref_due_h = due_h.copy()
+    remove = proactive[due] | (draw < accuracy[platform[due]])
+    gone_ref, kept = due[remove], due[~remove]
+    at_ref = ref_due_h[gone_ref]
+    ref_due_h[kept] = np.inf
+    gone, at_h, dismissed = k.decide_reviews(
+        due, draw, platform, proactive, accuracy, due_h, N_PLAT
+    )
+    assert_array_equal(gone, gone_ref)
+    assert_array_equal(at_h, at_ref)
+    assert_array_equal(due_h, ref_due_h)
+    assert_array_equal(dismissed, np.bincount(platform[kept], minlength=N_PLAT))
+
+
+def test_shares_of_and_uncount_views(rng: np.random.Generator) -> None:
+    n_items = 200
+    share_item = rng.integers(0, n_items, 1000)
+    ids = np.sort(rng.choice(np.arange(50, 150), 20, replace=False))
+    rows = k.shares_of(share_item, ids)
+    assert_array_equal(rows, np.flatnonzero(np.isin(share_item, ids)))
+    audience = rng.random(1000) * 50
+    frac = rng.random(len(rows))
+    # Some items lose more than they had: their views are floored at 0.
+    views = rng.random(n_items) * 20
+    platform = rng.integers(0, N_PLAT, n_items).astype(np.int8)
+    by_plat = rng.random(N_PLAT) * 1e3
+    ref_views, ref_plat = views.copy(), by_plat.copy()
+    extra_ref = audience[rows] * 0.3 * frac
+    hit = share_item[rows]
+    lo = int(hit.min())
+    sums = np.bincount(hit - lo, weights=-extra_ref)
+    ref_views[lo : lo + len(sums)] += sums
+    span = ref_views[hit.min() : hit.max() + 1]
+    np.maximum(span, 0.0, out=span)
+    ref_plat -= np.bincount(platform[hit], weights=extra_ref, minlength=N_PLAT)
+    extra = k.uncount_views(rows, share_item, audience, 0.3, frac, views, platform, by_plat)
+    assert_array_equal(extra, extra_ref)
+    assert_array_equal(views, ref_views)
+    assert_array_equal(by_plat, ref_plat)
+    assert (views[ids] == 0).any() and (views >= 0).all()
+
+
+def test_after_removal(rng: np.random.Generator) -> None:
+    platform = rng.integers(0, N_PLAT, 100).astype(np.int8)
+    views = rng.random(100) * 10
+    potential = np.where(rng.random(100) < 0.2, 0.0, rng.random(100) * 12)
+    suspension = np.array([0.0, 0.5, 1.0, 0.2])
+    gone = np.sort(rng.choice(100, 40, replace=False))
+    draw = rng.random(40)
+    pot = potential[gone]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(pot > 0, 1.0 - views[gone] / np.maximum(pot, 1e-12), 0.0)
+    denied_ref = np.bincount(platform[gone], weights=np.clip(d, 0.0, 1.0), minlength=N_PLAT)
+    denied, hit = k.after_removal(gone, draw, platform, views, potential, suspension, N_PLAT)
+    assert_array_equal(denied, denied_ref)
+    assert_array_equal(hit, np.flatnonzero(draw < suspension[platform[gone]]))
+
+
+def test_end_items_and_harm_targets(rng: np.random.Generator) -> None:
+    n = 300
+    state = rng.choice([LIVE, REMOVED, EXPIRED], size=n, p=[0.6, 0.2, 0.2]).astype(np.int8)
+    responded = (state != LIVE) & (rng.random(n) < 0.5)
+    responded[:40] = state[:40] != LIVE
+    created_h = rng.random(n) * 200
+    lo = 40
+    live = np.flatnonzero(state == LIVE)
+    ref_state, ref_resp = state.copy(), responded.copy()
+    old = live[created_h[live] + 7 * 24.0 <= 190.0]
+    ref_state[old] = EXPIRED
+    ended_ref = lo + np.flatnonzero((ref_state[lo:] != LIVE) & ~ref_resp[lo:])
+    ref_resp[ended_ref] = True
+    pending = np.flatnonzero(~ref_resp[lo:])
+    lo_ref = lo + int(pending[0]) if len(pending) else n
+    ended, new_lo = k.end_items(
+        live, created_h, 7 * 24.0, 190.0, state, responded, lo, LIVE, EXPIRED
+    )
+    assert_array_equal(ended, ended_ref)
+    assert new_lo == lo_ref
+    assert_array_equal(state, ref_state)
+    assert_array_equal(responded, ref_resp)
+    # Nothing new to respond to: the mark stays.
+    again, same_lo = k.end_items(
+        live[:0], created_h, 7 * 24.0, 190.0, state, responded, new_lo, LIVE, EXPIRED
+    )
+    assert len(again) == 0 and same_lo == new_lo
+
+    views = rng.random(n) * 5
+    potential = np.where(rng.random(n) < 0.1, 0.0, rng.random(n) * 6)
+    kind = rng.integers(0, 2, n).astype(np.int8)
+    target = rng.integers(0, 20, n)  # many items per target: order of additions matters
+    harm = rng.random(20)
+    ref_harm = harm.copy()
+    pot = np.maximum(potential[ended], 1e-9)
+    exposure_ref = 0.5 + 0.5 * np.minimum(1.0, views[ended] / pot)
+    weight = np.where(kind[ended] == DEEPFAKE, 3.0, 1.0)
+    np.add.at(ref_harm, target[ended], weight * exposure_ref)
+    exposure = k.harm_targets(ended, views, potential, kind, target, DEEPFAKE, 3.0, harm)
+    assert_array_equal(exposure, exposure_ref)
+    assert_array_equal(harm, ref_harm)
+
+
+def test_abuser_kernels(rng: np.random.Generator) -> None:
+    a = 200
+    alpha = rng.random((a, 3)) * 3 + 0.1
+    beta = rng.random((a, 3)) * 30 + 0.1
+    severity = np.array([0.4, 1.3, 0.8])
+    active = np.array([True, False, True])
+    incap = rng.integers(-1, 20, a)
+    propensity = rng.random(a) * 0.2
+    sanction, rate, free = k.deterrence_inputs(alpha, beta, severity, active, incap, 10, propensity)
+    ref_free = incap < 10
+    assert_array_equal(sanction, alpha / (alpha + beta) * severity * active)
+    assert_array_equal(rate, propensity * ref_free)
+    assert_array_equal(free, ref_free)
+
+    attempts = rng.poisson(rate * 20)
+    deepfakes = rng.binomial(attempts, 0.3)
+    willing = rng.random((a, 3)) < 0.7
+    created = deepfakes * willing[:, 2]
+    shared_draw = rng.binomial(created, 0.5)
+    acts = rng.random((a, 3))  # yesterday's, overwritten
+    harass, shared, unshared, n_created, share = k.tally_acts(
+        attempts, deepfakes, created, shared_draw, willing, free, acts
+    )
+    assert_array_equal(harass, (attempts - deepfakes) * willing[:, 0])
+    assert_array_equal(shared, shared_draw * willing[:, 1])
+    assert_array_equal(unshared, created - shared)
+    assert_array_equal(acts, np.stack([harass, shared, created], axis=1).astype(float))
+    assert n_created == int(created.sum())
+    assert share == np.count_nonzero(willing[free, 0]) / np.count_nonzero(free)
+
+    ref_alpha = 0.5 + (alpha - 0.5) * 0.99
+    ref_beta = 9.5 + (beta - 9.5) * 0.99
+    ref_beta += acts * active
+    k.forget_and_count(alpha, beta, 0.5, 9.5, 0.99, acts, active)
+    assert_array_equal(alpha, ref_alpha)
+    assert_array_equal(beta, ref_beta)
+
+
+def test_day_counts_and_items_per_platform(rng: np.random.Generator) -> None:
+    gender = rng.integers(0, 3, 100).astype(np.int8)
+    child = rng.random(100) < 0.2
+    victims = rng.integers(0, 100, 30)
+    kind = rng.integers(0, 2, 50).astype(np.int8)
+    proactive = rng.random(50) < 0.4
+    new, removed = np.arange(20, 50), np.array([1, 7, 30, 44])
+    by_gender, n_child, by_kind, n_pro = k.day_counts(
+        victims, gender, child, new, kind, removed, proactive
+    )
+    assert_array_equal(by_gender, np.bincount(gender[victims], minlength=3))
+    assert n_child == np.count_nonzero(child[victims])
+    assert_array_equal(by_kind, np.bincount(kind[new], minlength=2))
+    assert n_pro == np.count_nonzero(proactive[removed])
+    platform = rng.integers(0, N_PLAT, 50).astype(np.int8)
+    for ids in (new, removed, new[:0]):
+        assert_array_equal(
+            k.items_per_platform(ids, platform, N_PLAT),
+            np.bincount(platform[ids], minlength=N_PLAT),
+        )
