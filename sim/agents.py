@@ -674,6 +674,15 @@ class Regulator(Agent):
                 m.platform_exit(p, reason="access restriction order")
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+# (abuser indices, offences) of no case: shared by the days without any (read-only).
+_NO_CASES = (_read_only(np.zeros(0, np.int64)), _read_only(np.zeros(0, np.int8)))
+
+
 class CriminalJustice(Agent):
     """Police and courts: reports -> (capacity) -> charge -> conviction, with delays.
 
@@ -726,9 +735,9 @@ class CriminalJustice(Agent):
         if self._intake_abuser:
             ab = np.concatenate(self._intake_abuser)
             off = np.concatenate(self._intake_offence)
+            self._intake_abuser, self._intake_offence = [], []
         else:
-            ab, off = np.zeros(0, np.int64), np.zeros(0, np.int8)
-        self._intake_abuser, self._intake_offence = [], []
+            ab, off = _NO_CASES
         self.reports_today = len(ab)
         taken = self.rule.triage(off, self.capacity_today(), rng)
         if len(taken):
@@ -741,8 +750,7 @@ class CriminalJustice(Agent):
 
         now = self.due <= day
         if not now.any():  # no decision due today (no random numbers are drawn then)
-            none = (np.zeros(0, np.int64), np.zeros(0, np.int8))
-            self.charged_today = self.convicted_today = none
+            self.charged_today = self.convicted_today = _NO_CASES
             return
         charge_now = now & (self.stage == 0)
         trial_now = now & (self.stage == 1)
