@@ -139,3 +139,12 @@ def test_shares_drop_spent_keeps_live_recent_shares_in_order() -> None:
     sh.drop_spent(state, lifetime_h=20.0, end_h=48.0)  # keeps t + 20 > 48 of live items
     assert sh.view("sharer").tolist() == [6, 7]
     assert sh.view("audience").tolist() == [2.0, 3.0]
+
+
+def test_warm_up_run_calls_every_kernel() -> None:
+    # `make setup` compiles the kernels with this run; a kernel it never calls is either
+    # dead code or compiles in every sweep worker on first use.
+    from sim.kernels.__main__ import kernels, warm_up
+
+    assert kernels(), "no kernels found"
+    assert warm_up() == []

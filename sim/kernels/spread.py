@@ -95,12 +95,12 @@ def share_views(
         by_platform[item_platform[item[i]]] += v
         report_rate[i] = v * report_prob
         reshare_rate[i] = v * reshare_prob * appeal[item[i]]
-    add_by_item(item_views, item, views)
+    _add_by_item(item_views, item, views)
     return views, by_platform, report_rate, reshare_rate
 
 
 @njit(cache=True)
-def add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray) -> None:
+def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray) -> None:
     """``col[i] +=`` the sum of ``weights`` over the rows of item ``i``.
 
     Rows are summed per item first, in row order, then added: the same sums, to the
@@ -298,7 +298,7 @@ def new_share_views(
         add[item_platform[item[i]]] += v
     for j in range(len(by_platform)):
         by_platform[j] += add[j]
-    add_by_item(item_views, item, extra)
+    _add_by_item(item_views, item, extra)
     return extra
 
 
