@@ -922,12 +922,12 @@ class HarmModel(Model):
         """
         out = self._random_contacts(users, rng)
         pending = np.flatnonzero(out >= 0)
+        indptr, indices = self.adj.indptr, self.adj.indices
         for _ in range(max_rounds):
-            keep = rng.random(len(pending)) < self.attention[out[pending]]
-            pending = pending[~keep]
+            pending = spread.rejected(rng.random(len(pending)), pending, out, self.attention)
             if len(pending) == 0:
                 break
-            out[pending] = self._random_contacts(users[pending], rng)
+            spread.redraw_contacts(rng.random(len(pending)), pending, users, indptr, indices, out)
         return out
 
     def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:

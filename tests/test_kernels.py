@@ -148,3 +148,25 @@ def test_warm_up_run_calls_every_kernel() -> None:
 
     assert kernels(), "no kernels found"
     assert warm_up() == []
+
+
+def test_attentive_contact_steps_match_array_formulas() -> None:
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(4)
+    adj = sp.random_array((40, 40), density=0.2, format="csr", rng=rng)
+    adj = ((adj + adj.T) > 0).astype(np.int8).tocsr()
+    users = np.flatnonzero(np.diff(adj.indptr) > 0)[:25]
+    contact = rng.integers(0, 40, len(users))
+    pending = np.arange(len(users))
+    attention = rng.random(40)
+    u = rng.random(len(pending))
+    want = pending[~(u < attention[contact[pending]])]
+    got = spread.rejected(u, pending, contact, attention)
+    assert np.array_equal(got, want)
+    u2 = rng.random(len(got))
+    lo, deg = adj.indptr[users[got]], np.diff(adj.indptr)[users[got]]
+    expected = contact.copy()
+    expected[got] = adj.indices[lo + (u2 * deg).astype(np.int64)]
+    spread.redraw_contacts(u2, got, users, adj.indptr, adj.indices, contact)
+    assert np.array_equal(contact, expected)

@@ -328,3 +328,47 @@ def compact_shares(
             audience[k] = audience[i]
             k += 1
     return k
+
+
+@njit(cache=True)
+def rejected(
+    u: np.ndarray, pending: np.ndarray, contact: np.ndarray, attention: np.ndarray
+) -> np.ndarray:
+    """Rejection step of ``HarmModel._attentive_contacts``: the draws that are not kept.
+
+    Args:
+        u: uniform draws, one per pending position (p,).
+        pending: positions whose contact is still to be accepted (p,).
+        contact: contact currently drawn at each position (m,).
+        attention: probability each user notices a given contact's post (users,).
+
+    Returns:
+        The pending positions whose draw ``u >= attention[contact]`` rejects.
+    """
+    out = np.empty(len(pending), np.int64)
+    k = 0
+    for i in range(len(pending)):
+        if not u[i] < attention[contact[pending[i]]]:
+            out[k] = pending[i]
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True)
+def redraw_contacts(
+    u: np.ndarray,
+    pending: np.ndarray,
+    users: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    contact: np.ndarray,
+) -> None:
+    """A uniformly random contact for ``users[pending]`` (who have contacts), in place.
+
+    Contact ``floor(u x degree)`` in the user's CSR row, as ``HarmModel._random_contacts``.
+    """
+    for i in range(len(pending)):
+        j = pending[i]
+        lo = indptr[users[j]]
+        deg = indptr[users[j] + 1] - lo
+        contact[j] = indices[lo + np.int64(u[i] * deg)]
