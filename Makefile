@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m sim.kernels
 	@touch $@
 
 setup: $(VENV)/.installed  ## Create .venv (Python 3.12) and install the project with dev extras

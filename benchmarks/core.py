@@ -71,6 +71,12 @@ def platform_names() -> tuple[str, ...]:
     return tuple(compose_config().platforms)
 
 
+def core_overrides() -> list[str]:
+    """The Hydra overrides that restrict the engine to the daily core (all platforms)."""
+    per_platform = [f"platforms.{p}.{o}" for p in platform_names() for o in CORE_PLATFORM_OVERRIDES]
+    return [*CORE_OVERRIDES, *per_platform]
+
+
 def core_config(n_users: int, days: int, seed: int = 0, *extra: str) -> SimConfig:
     """Engine configuration restricted to the daily core.
 
@@ -82,8 +88,7 @@ def core_config(n_users: int, days: int, seed: int = 0, *extra: str) -> SimConfi
         extra: further Hydra overrides (e.g. ``network_cache_dir=...``).
     """
     base = [f"population.n_users={n_users}", f"days={days}", "policy_start_day=0", f"seed={seed}"]
-    per_platform = [f"platforms.{p}.{o}" for p in platform_names() for o in CORE_PLATFORM_OVERRIDES]
-    return compose_config([*base, *CORE_OVERRIDES, *per_platform, *extra])
+    return compose_config([*base, *core_overrides(), *extra])
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ changes. ``--top N`` adds a cProfile listing of the N functions with the most ow
 which names the lines inside a slow process (cProfile slows the run by ~1.5-2x, so the
 per-process table is timed in a separate pass without it).
 
+``--core`` profiles the restricted daily core that the per-agent Mesa baseline also runs
+(``benchmarks/core.py``), where the speed ratio of issue 4 is measured.
+
 By default the policy starts on day 0 (``scenario=baseline``), so the regulated world is
 profiled: the regulator, platforms' reviews and the takedown duty are all active.
 """
@@ -27,6 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.core import core_overrides
 from sim.defaults import compose_config
 from sim.model import HarmModel
 
@@ -174,11 +178,17 @@ def main(argv: list[str] | None = None) -> None:
         "--policy-start-day", type=int, default=0, help="0: profile the regulated world"
     )
     ap.add_argument("--top", type=int, default=0, help="also list the N functions by own time")
+    ap.add_argument(
+        "--core",
+        action="store_true",
+        help="profile the restricted core the Mesa baseline runs (benchmarks/core.py)",
+    )
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. scenario=fast_takedown")
     args = ap.parse_args(argv)
-    res = profile(
-        args.users, args.days, args.warmup, args.policy_start_day, args.overrides, args.top
-    )
+    overrides = list(args.overrides)
+    if args.core:
+        overrides = [*core_overrides(), *overrides]
+    res = profile(args.users, args.days, args.warmup, args.policy_start_day, overrides, args.top)
     print(format_profile(res))
     if res["cprofile"]:
         print()

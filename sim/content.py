@@ -19,6 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.kernels.review import live_items
+from sim.kernels.spread import compact_shares
 
 HARASSMENT, DEEPFAKE = 0, 1
 ITEM_TYPES = ("harassment", "deepfake")
@@ -195,13 +196,23 @@ class Shares(_Columns):
         "audience": np.float64,
     }
 
-    def compact(self, keep: np.ndarray) -> None:
-        """Drop shares whose mask in ``keep`` is False (they no longer draw views)."""
-        k = int(keep.sum())
-        for name in self._spec:
-            col = getattr(self, name)
-            col[:k] = col[: self.n][keep]
-        self.n = k
+    def drop_spent(self, item_state: np.ndarray, lifetime_h: float, end_h: float) -> None:
+        """Drop the shares that no longer draw views after ``end_h`` (hours).
+
+        A share stops drawing views when its item is no longer LIVE (``item_state``, per
+        item) or ``lifetime_h`` hours after it was made (its attention is spent).
+        """
+        self.n = compact_shares(
+            self.item,
+            self.sharer,
+            self.t_h,
+            self.audience,
+            self.n,
+            item_state,
+            LIVE,
+            lifetime_h,
+            end_h,
+        )
 
 
 def attention_fraction(

@@ -42,6 +42,7 @@ from sim.content import (
     reshare_attention,
 )
 from sim.kernels import review as kreview
+from sim.kernels import spread
 from sim.population import (
     DEEPFAKE_CREATION,
     DEEPFAKE_SHARING,
@@ -487,83 +488,91 @@ class HarmModel(Model):
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
         sh = self.shares
-        self._harm_views_by_platform = np.zeros(len(self.platform_list))
+        n_plat = len(self.platform_list)
+        self._harm_views_by_platform = np.zeros(n_plat)
         self._harmful_views_today = 0.0
         if sh.n == 0:
             return
         rng = self.streams["content"]
         items = self.items
+        ccfg = self.cfg.content
         start, end = self.day * HOURS, (self.day + 1) * HOURS
         it = sh.view("item")
         t_s = sh.view("t_h")
-        removed_h = items.removed_h[it]
-        window_end = np.minimum(end, removed_h)
-        vp = self.cfg.content.view_prob
-        half = self.cfg.content.attention_halflife_hours
-        frac = attention_fraction(t_s, start, window_end, half)
-        views = sh.view("audience") * vp * frac
-        self._add_by_item(items.views, it, views)
-        self._harm_views_by_platform = np.bincount(
-            items.platform[it], weights=views, minlength=len(self.platform_list)
+        # Views in today's window (attention_fraction; the exponentials are numpy's).
+        tau = ccfg.attention_halflife_hours / np.log(2.0)
+        expo, window_end = spread.window_exponents(it, t_s, items.removed_h, start, end, tau)
+        views, self._harm_views_by_platform, report_rate, reshare_rate = spread.share_views(
+            np.exp(expo),
+            sh.view("audience"),
+            ccfg.view_prob,
+            it,
+            items.platform,
+            items.appeal,
+            items.views,
+            self.cfg.population.report_prob_per_view,
+            ccfg.reshare_prob_per_view,
+            n_plat,
         )
         self._harmful_views_today = float(views.sum())
         # Bystanders report some of what they see.
-        reports = rng.poisson(views * self.cfg.population.report_prob_per_view)
+        reports = rng.poisson(report_rate)
         if reports.any():
-            rows = np.flatnonzero(reports)
-            rep_items = it[rows]
-            self._add_by_item(items.reports, rep_items, reports[rows])
+            rows, rep_items, lo_r, span = spread.report_rows(
+                reports, it, t_s, window_end, start, items.reports
+            )
             # A report comes after the share it responds to was made.
-            lo_r = np.maximum(start, t_s[rows])
-            rep_h = lo_r + rng.random(len(rows)) * np.maximum(window_end[rows] - lo_r, 0.0)
-            self._queue_reviews(rep_items, rep_h)
+            self._queue_reviews(rep_items, lo_r + rng.random(len(rows)) * span)
         # Re-shares: each view re-shares with probability reshare_prob x the item's appeal,
         # to a random contact; a user shares an item at most once (saturation).
-        n_re = rng.poisson(views * self.cfg.content.reshare_prob_per_view * items.appeal[it])
+        n_re = rng.poisson(reshare_rate)
         if n_re.any():
-            rows = np.repeat(np.arange(sh.n), n_re)
-            sharer = sh.sharer[rows]
-            new_sharer = self._attentive_contacts(sharer, rng)
-            new_item = it[rows]
-            plat = items.platform[new_item]
-            ok = (new_sharer >= 0) & (items.state[new_item] == LIVE)
-            ok[ok] &= self.users.member[new_sharer[ok], plat[ok]]
-            lo = np.maximum(start, t_s[rows])
-            t_new = lo + rng.random(len(rows)) * np.maximum(window_end[rows] - lo, 0.0)
-            rows_ok = np.flatnonzero(ok & (window_end[rows] > lo))
+            rows = spread.repeat_rows(n_re)
+            new_sharer = self._attentive_contacts(sh.sharer[rows], rng)
+            new_item, plat, possible, lo, span = spread.reshare_candidates(
+                rows,
+                new_sharer,
+                it,
+                t_s,
+                window_end,
+                items.state,
+                items.platform,
+                self.users.member,
+                start,
+                LIVE,
+            )
+            t_new = lo + rng.random(len(rows)) * span
+            rows_ok = np.flatnonzero(possible)
             if len(rows_ok):
                 # Saturation: drop users who already shared the item, and repeats today.
                 keys = self.share_keys.encode(new_item[rows_ok], new_sharer[rows_ok])
-                _, first = np.unique(keys, return_index=True)
-                first = first[~self.share_keys.contains(keys[first])]
-                rows_ok = rows_ok[np.sort(first)]
+                rows_ok = rows_ok[spread.first_new_keys(keys, self.share_keys.keys)]
             if len(rows_ok):
                 self._add_by_item(items.shares, new_item[rows_ok])
                 self._add_shares(
                     new_item[rows_ok], new_sharer[rows_ok], t_new[rows_ok], plat[rows_ok]
                 )
                 # New shares draw views from their own hour to the end of today (later days
-                # are counted from midnight by the loop above).
-                k = len(rows_ok)
-                sh_new = slice(sh.n - k, sh.n)
-                w_end = np.minimum(end, items.removed_h[sh.item[sh_new]])
-                extra = (
-                    sh.audience[sh_new]
-                    * vp
-                    * attention_fraction(sh.t_h[sh_new], sh.t_h[sh_new], w_end, half)
+                # are counted from midnight by the window above).
+                sh_new = slice(sh.n - len(rows_ok), sh.n)
+                new_it = sh.item[sh_new]
+                expo_new = spread.new_share_exponents(
+                    new_it, sh.t_h[sh_new], items.removed_h, end, tau
                 )
-                self._add_by_item(items.views, sh.item[sh_new], extra)
-                self._harm_views_by_platform += np.bincount(
-                    items.platform[sh.item[sh_new]],
-                    weights=extra,
-                    minlength=len(self.platform_list),
+                extra = spread.new_share_views(
+                    np.exp(expo_new),
+                    sh.audience[sh_new],
+                    ccfg.view_prob,
+                    new_it,
+                    items.platform,
+                    items.views,
+                    self._harm_views_by_platform,
                 )
                 self._harmful_views_today += float(extra.sum())
                 # Re-sharing an intimate image is itself an offence (s.66B): counted, not prosecuted.
-                self.deepfake_reshares += int((items.kind[new_item[rows_ok]] == DEEPFAKE).sum())
+                self.deepfake_reshares += int((items.kind[new_it] == DEEPFAKE).sum())
         # Shares stop drawing views when their item is gone or their attention is spent.
-        alive = (items.state[sh.view("item")] == LIVE) & (sh.view("t_h") + 10 * half > end)
-        sh.compact(alive)
+        sh.drop_spent(items.state, 10 * ccfg.attention_halflife_hours, end)
         self.share_keys.keep_items(items.view("state") == LIVE)
 
     def benign_activity(self) -> None:
@@ -934,12 +943,12 @@ class HarmModel(Model):
         """
         out = self._random_contacts(users, rng)
         pending = np.flatnonzero(out >= 0)
+        indptr, indices = self.adj.indptr, self.adj.indices
         for _ in range(max_rounds):
-            keep = rng.random(len(pending)) < self.attention[out[pending]]
-            pending = pending[~keep]
+            pending = spread.rejected(rng.random(len(pending)), pending, out, self.attention)
             if len(pending) == 0:
                 break
-            out[pending] = self._random_contacts(users[pending], rng)
+            spread.redraw_contacts(rng.random(len(pending)), pending, users, indptr, indices, out)
         return out
 
     def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
