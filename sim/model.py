@@ -37,7 +37,6 @@ from sim.content import (
     HarmfulItems,
     ShareKeys,
     Shares,
-    attention_fraction,
     draw_appeal,
     reshare_attention,
 )
@@ -1082,21 +1081,18 @@ class HarmModel(Model):
         if sh.n == 0:
             return
         it = sh.view("item")
-        rows = kreview.shares_of(it, ids)
+        # Attention the removed items' shares would have drawn after removal today.
+        tau = self.cfg.content.attention_halflife_hours / np.log(2.0)
+        rows, expo = kreview.removed_shares(
+            it, sh.view("t_h"), ids, items.removed_h, (self.day + 1) * HOURS, tau
+        )
         if len(rows):
-            # Attention the removed items' shares would have drawn after removal today.
-            frac = attention_fraction(
-                sh.t_h[rows],
-                items.removed_h[it[rows]],
-                (self.day + 1) * HOURS,
-                self.cfg.content.attention_halflife_hours,
-            )
             extra = kreview.uncount_views(
                 rows,
                 it,
                 sh.audience,
                 self.cfg.content.view_prob,
-                frac,
+                np.exp(expo),
                 items.views,
                 items.platform,
                 self._harm_views_by_platform,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from sim.content import DEEPFAKE, EXPIRED, LIVE, REMOVED
+from sim.content import DEEPFAKE, EXPIRED, LIVE, REMOVED, attention_fraction
 from sim.kernels import review as k
 
 N_PLAT = 4
@@ -53,31 +53,36 @@ def test_decide_reviews(rng: np.random.Generator) -> None:
     assert_array_equal(dismissed, np.bincount(platform[kept], minlength=N_PLAT))
 
 
-def test_shares_of_and_uncount_views(rng: np.random.Generator) -> None:
-    n_items = 200
-    share_item = rng.integers(0, n_items, 1000)
+def test_removed_shares_and_uncount_views(rng: np.random.Generator) -> None:
+    n_items, n_sh, half, end = 200, 1000, 2.0, 48.0
+    share_item = rng.integers(0, n_items, n_sh)
+    t_share = rng.random(n_sh) * 48
+    removed_h = np.full(n_items, np.inf)
     ids = np.sort(rng.choice(np.arange(50, 150), 20, replace=False))
-    rows = k.shares_of(share_item, ids)
+    removed_h[ids] = rng.random(20) * 50  # some after the shares, some before
+    rows, expo = k.removed_shares(share_item, t_share, ids, removed_h, end, half / np.log(2.0))
     assert_array_equal(rows, np.flatnonzero(np.isin(share_item, ids)))
-    audience = rng.random(1000) * 50
-    frac = rng.random(len(rows))
+    audience = rng.random(n_sh) * 50
     # Some items lose more than they had: their views are floored at 0.
-    views = rng.random(n_items) * 20
+    views = rng.random(n_items) * 3
     platform = rng.integers(0, N_PLAT, n_items).astype(np.int8)
     by_plat = rng.random(N_PLAT) * 1e3
     ref_views, ref_plat = views.copy(), by_plat.copy()
-    extra_ref = audience[rows] * 0.3 * frac
     hit = share_item[rows]
+    # The numpy code it replaced (HarmModel._remove before the kernels).
+    frac = attention_fraction(t_share[rows], removed_h[hit], np.full(len(rows), end), half)
+    extra_ref = audience[rows] * 0.3 * frac
     lo = int(hit.min())
     sums = np.bincount(hit - lo, weights=-extra_ref)
     ref_views[lo : lo + len(sums)] += sums
     span = ref_views[hit.min() : hit.max() + 1]
     np.maximum(span, 0.0, out=span)
     ref_plat -= np.bincount(platform[hit], weights=extra_ref, minlength=N_PLAT)
-    extra = k.uncount_views(rows, share_item, audience, 0.3, frac, views, platform, by_plat)
+    extra = k.uncount_views(rows, share_item, audience, 0.3, np.exp(expo), views, platform, by_plat)
     assert_array_equal(extra, extra_ref)
     assert_array_equal(views, ref_views)
     assert_array_equal(by_plat, ref_plat)
+    assert (extra == 0).any() and (extra > 0).any()
     assert (views[ids] == 0).any() and (views >= 0).all()
 
 

@@ -84,11 +84,28 @@ def decide_reviews(
 
 
 @numba.njit(cache=True)
-def shares_of(share_item: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Rows of ``share_item`` (the item of each share) whose item is one of ``ids``.
+def removed_shares(
+    share_item: np.ndarray,
+    t_share: np.ndarray,
+    ids: np.ndarray,
+    removed_h: np.ndarray,
+    end_h: float,
+    tau_h: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shares of the removed items ``ids`` (non-empty) and the exponents of their lost attention.
 
-    A lookup table over the span of ``ids`` (non-empty). Used by
-    :meth:`sim.model.HarmModel._remove`.
+    Shares are found with a lookup table over the span of ``ids``. The attention a share
+    would have drawn from its item's removal to ``end_h`` is the window
+    ``[removed_h, end_h)`` of :func:`sim.content.attention_fraction` (attention decays
+    as ``exp(-(t - t_share) / tau_h)``, hours); its exponentials are taken by the caller
+    with numpy's ``np.exp`` (numba's differs in the last bit).
+
+    Returns:
+        ``rows`` (k,): the shares (rows of ``share_item``, increasing); ``expo`` (2k,):
+        ``-a / tau_h`` then ``-b / tau_h``, with ``a``, ``b`` the window's start and end
+        in hours after the share (at least 0); the fraction lost by share ``rows[i]`` is
+        ``max(exp(expo[i]) - exp(expo[k + i]), 0)``. Used by
+        :meth:`sim.model.HarmModel._remove`.
     """
     lo = ids.min()
     table = np.zeros(ids.max() - lo + 1, np.bool_)
@@ -99,7 +116,14 @@ def shares_of(share_item: np.ndarray, ids: np.ndarray) -> np.ndarray:
         rel = share_item[r] - lo
         if rel >= 0 and rel < len(table):
             mask[r] = table[rel]
-    return np.flatnonzero(mask)
+    rows = np.flatnonzero(mask)
+    k = len(rows)
+    expo = np.empty(2 * k)
+    for j in range(k):
+        t = t_share[rows[j]]
+        expo[j] = -(max(removed_h[share_item[rows[j]]], t) - t) / tau_h
+        expo[k + j] = -(max(end_h, t) - t) / tau_h
+    return rows, expo
 
 
 @numba.njit(cache=True)
@@ -108,36 +132,38 @@ def uncount_views(
     share_item: np.ndarray,
     audience: np.ndarray,
     view_prob: float,
-    frac: np.ndarray,
+    e: np.ndarray,
     views: np.ndarray,
     platform: np.ndarray,
     views_by_platform: np.ndarray,
 ) -> np.ndarray:
     """Take back the views that share ``rows`` would have drawn after their items' removal.
 
-    Share ``rows[k]`` loses ``audience x view_prob x frac[k]`` views (``frac``: share of
-    its attention after the removal). In place: the ``views`` of each item drop by the
-    sum over its shares (not below 0), and ``views_by_platform`` by that of its
-    platform's shares. Sums are formed as ``np.bincount`` forms them (in row order, from
-    0.0). Returns the views taken back per row. Used by :meth:`sim.model.HarmModel._remove`.
+    ``e`` is ``np.exp`` of :func:`removed_shares`' exponents (2k,). Share ``rows[i]``
+    loses ``audience x view_prob x max(e[i] - e[k + i], 0)`` views. In place: the
+    ``views`` of each item drop by the sum over its shares (not below 0), and
+    ``views_by_platform`` by that of its platform's shares. Sums are formed as
+    ``np.bincount`` forms them (in row order, from 0.0). Returns the views taken back
+    per row. Used by :meth:`sim.model.HarmModel._remove`.
     """
-    extra = np.empty(len(rows))
+    k = len(rows)
+    extra = np.empty(k)
     lo = share_item[rows[0]]
     hi = lo
-    for k in range(len(rows)):
-        i = share_item[rows[k]]
-        extra[k] = audience[rows[k]] * view_prob * frac[k]
+    for j in range(k):
+        i = share_item[rows[j]]
+        extra[j] = audience[rows[j]] * view_prob * max(e[j] - e[k + j], 0.0)
         lo = min(lo, i)
         hi = max(hi, i)
     sums = np.zeros(hi - lo + 1)
     by_plat = np.zeros(len(views_by_platform))
-    for k in range(len(rows)):
-        i = share_item[rows[k]]
-        sums[i - lo] += -extra[k]
-        by_plat[platform[i]] += extra[k]
-    for k in range(len(sums)):
-        v = views[lo + k] + sums[k]
-        views[lo + k] = 0.0 if v < 0.0 else v  # np.maximum(v, 0.0): keeps -0.0
+    for j in range(k):
+        i = share_item[rows[j]]
+        sums[i - lo] += -extra[j]
+        by_plat[platform[i]] += extra[j]
+    for j in range(len(sums)):
+        v = views[lo + j] + sums[j]
+        views[lo + j] = 0.0 if v < 0.0 else v  # np.maximum(v, 0.0): keeps -0.0
     for j in range(len(by_plat)):
         views_by_platform[j] -= by_plat[j]
     return extra
