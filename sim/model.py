@@ -40,8 +40,8 @@ from sim.content import (
     draw_appeal,
     reshare_attention,
 )
+from sim.kernels import posting, spread
 from sim.kernels import review as kreview
-from sim.kernels import spread
 from sim.population import (
     DEEPFAKE_CREATION,
     DEEPFAKE_SHARING,
@@ -900,22 +900,32 @@ class HarmModel(Model):
     def _choose_targets(
         self, creators: np.ndarray, kind: int, rng: np.random.Generator
     ) -> np.ndarray:
-        """Targets: a contact (accepted with the kind's gender weight) or anyone, weighted."""
+        """Targets: a contact (accepted with the kind's gender weight) or anyone, weighted.
+
+        Draws, in order: one uniform per act for the weighted pick and one for whether it
+        tries a contact; then one per trying act with contacts (which contact) and one per
+        trying act (whether the contact is accepted). Kernels: ``sim/kernels/posting.py``.
+        """
         k = len(creators)
-        cum = self._cum_weights[kind]
-        glob = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
-        glob = np.minimum(glob, self.users.n - 1)
-        local = rng.random(k) < self.cfg.abusers.local_target_prob
-        if local.any():
-            c = self._random_contacts(creators[local], rng)
-            accept_p = self._gender_accept[kind]
-            accept = (c >= 0) & (rng.random(len(c)) < accept_p[self.users.gender[np.maximum(c, 0)]])
-            pick = np.where(accept, c, glob[local])
-            glob[local] = pick
-        same = glob == creators
-        if same.any():
-            glob[same] = (glob[same] + 1) % self.users.n
-        return glob
+        local_prob = self.cfg.abusers.local_target_prob
+        r = rng.random(2 * k)
+        targets, n_local, n_with = posting.weighted_targets(
+            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr
+        )
+        r_contact = rng.random(n_with + n_local) if n_local else r[:0]
+        posting.contact_targets(
+            targets,
+            creators,
+            r,
+            r_contact,
+            n_with,
+            local_prob,
+            self.adj.indptr,
+            self.adj.indices,
+            self.users.gender,
+            self._gender_accept[kind],
+        )
+        return targets
 
     def _random_contacts(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One uniformly random contact per user (-1 for users without contacts)."""
@@ -962,12 +972,9 @@ class HarmModel(Model):
         open_ = self.moderation().open
         # Without displacement every weight is exp(0) = 1 and the exposure denied does not matter.
         pull = np.exp(-beta * self._exposure_denied()) * open_ if beta != 0 else open_ * 1.0
-        w = self.users.member[creators] * pull[None, :]
-        tot = w.sum(axis=1)
-        cum = np.cumsum(w, axis=1)
-        r = rng.random(len(creators)) * tot
-        choice = (cum <= r[:, None]).sum(axis=1)
-        return np.where(tot > 0, np.minimum(choice, len(self.platform_list) - 1), -1)
+        return posting.choose_platforms(
+            self.users.member, creators, pull, rng.random(len(creators))
+        )
 
     def _exposure_denied(self) -> np.ndarray:
         """Per platform: views prevented by removals per harmful item posted, last 30 days.
