@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from sim.kernels import posting
 from sim.kernels.review import live_items
 from sim.kernels.spread import compact_shares
 
@@ -155,7 +156,7 @@ class ShareKeys:
     A user shares an item at most once, so a cascade depletes its pool of possible
     sharers as it grows (like susceptibles in an SIR epidemic) and cannot exceed the
     item's platform membership. Kept sorted so membership tests are a binary search
-    and inserting a day's new keys is one linear merge.
+    and inserting a day's new keys is one linear merge (kernels: ``sim/kernels/posting.py``).
     """
 
     def __init__(self, n_users: int) -> None:
@@ -163,27 +164,22 @@ class ShareKeys:
         self.keys = np.zeros(0, np.int64)
 
     def encode(self, item: np.ndarray, user: np.ndarray) -> np.ndarray:
-        return item.astype(np.int64) * self.n_users + user.astype(np.int64)
+        """Keys of (item, user) pairs, int64."""
+        return posting.encode_keys(item, user, self.n_users)
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which ``keys`` are already recorded."""
-        if len(self.keys) == 0 or len(keys) == 0:
-            return np.zeros(len(keys), bool)
-        pos = np.searchsorted(self.keys, keys)
-        pos = np.minimum(pos, len(self.keys) - 1)
-        return self.keys[pos] == keys
+        return posting.sorted_contains(self.keys, keys)
 
     def add(self, keys: np.ndarray) -> None:
         """Record ``keys`` (duplicates and keys already present are ignored)."""
-        new = np.unique(keys)
-        new = new[~self.contains(new)]
-        if len(new):
-            self.keys = np.insert(self.keys, np.searchsorted(self.keys, new), new)
+        if len(keys):
+            self.keys = posting.sorted_union(self.keys, keys)
 
     def keep_items(self, live: np.ndarray) -> None:
         """Forget the sharers of items whose mask in ``live`` (indexed by item) is False."""
         if len(self.keys):
-            self.keys = self.keys[live[self.keys // self.n_users]]
+            self.keys = posting.keys_of_live_items(self.keys, live, self.n_users)
 
 
 class Shares(_Columns):

@@ -469,20 +469,30 @@ class HarmModel(Model):
         self._harm_victims(targets)
         self._police_reports(who, kinds, shared=True)
         # Automated screening at upload: detected items come down after a short delay.
-        mrng = self.streams["moderation"]
-        recall = self.moderation().recall[plat, kinds]
-        detected = mrng.random(k) < recall
-        delay = mrng.exponential(1.0, k) * self._auto_delay_hours[plat]
-        due = created_h + delay
-        new = slice(ids[0], ids[0] + k)  # the new items are consecutive rows
-        self.items.review_due_h[new][detected] = due[detected]
-        self.items.proactive[new] |= detected
         # Targets report what they see (EIU: 1 in 4 women report to the platform).
-        reported = (~detected) & (mrng.random(k) < self.cfg.population.report_prob_target)
-        n_rep = int(np.count_nonzero(reported))
-        rep_h = created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
-        self.items.reports[new] += reported
-        self._queue_reviews(ids[reported], rep_h, sorted_unique=True)
+        mrng = self.streams["moderation"]
+        r_detect = mrng.random(k)
+        e_delay = mrng.exponential(1.0, k)
+        r_report = mrng.random(k)
+        reported = posting.screen_at_upload(
+            int(ids[0]),
+            plat,
+            kinds,
+            created_h,
+            self.moderation().recall,
+            self._auto_delay_hours,
+            r_detect,
+            e_delay,
+            r_report,
+            self.cfg.population.report_prob_target,
+            self.items.review_due_h,
+            self.items.proactive,
+            self.items.reports,
+        )
+        rep_h = self.items.created_h[reported] + mrng.exponential(
+            TARGET_REPORT_DELAY_H, len(reported)
+        )
+        self._queue_reviews(reported, rep_h, sorted_unique=True)
 
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
@@ -1019,10 +1029,12 @@ class HarmModel(Model):
     def _add_shares(
         self, item: np.ndarray, sharer: np.ndarray, t_h: np.ndarray, plat: np.ndarray
     ) -> None:
-        audience = self._aud_T[plat, sharer].astype(np.float64)
+        """New shares: their audience is the sharer's contacts on the platform (kernel)."""
+        audience = posting.add_share_audience(
+            self._aud_T, plat, sharer, item, self.cfg.content.view_prob, self.items.potential_views
+        )
         self.shares.append(item=item, sharer=sharer, t_h=t_h, audience=audience)
         self.share_keys.add(self.share_keys.encode(item, sharer))
-        self._add_by_item(self.items.potential_views, item, audience * self.cfg.content.view_prob)
 
     @staticmethod
     def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray | None = None) -> None:
@@ -1043,39 +1055,41 @@ class HarmModel(Model):
         """A report puts an item in its platform's review queue (if not already queued).
 
         The first report of each item counts, items in id order (``sorted_unique``: the
-        caller's ids are already increasing).
+        caller's ids are already increasing). Kernels: ``sim/kernels/posting.py``.
         """
         if len(ids) == 0:
             return
         items = self.items
-        if not sorted_unique:
-            ids, first = np.unique(ids, return_index=True)
-            report_h = report_h[first]
-        fresh = (items.review_due_h[ids] == np.inf) & (items.state[ids] == LIVE)
-        ids, report_h = ids[fresh], report_h[fresh]
-        if len(ids) == 0:
-            return
-        plat = items.platform[ids]
-        rng = self.streams["moderation"]
-        duty = self.takedown_duty_hours
-        n_plat = len(self.platform_list)
         mod = self.moderation()
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
-        load = np.bincount(plat, minlength=n_plat) + self._benign_reports
-        cap = self.review_capacity()
-        with np.errstate(invalid="ignore"):  # an infinite capacity (duty) has no backlog
-            over = HOURS * np.maximum(0.0, load / np.maximum(cap, 1e-9) - 1.0)
-        backlog = np.where(np.isfinite(cap), over, 0.0)
+        ids, report_h, plat, backlog = posting.reviews_to_queue(
+            ids,
+            report_h,
+            sorted_unique,
+            items.review_due_h,
+            items.state,
+            items.platform,
+            self._benign_reports,
+            self.review_capacity(),
+        )
+        if len(ids) == 0:
+            return
         # Log-normal review times around the platform's pace: a long tail of slow cases.
         # The normal draws go to the platforms in turn (platform order, then item order).
-        z = np.empty(len(ids))
-        z[np.argsort(plat, kind="stable")] = rng.standard_normal(len(ids))
-        delay = mod.review_hours[plat] * np.exp(mod.review_sigma[plat] * z) + backlog[plat]
-        meets = mod.meets_duty[plat]
-        if meets.any():
-            delay = np.where(meets, np.minimum(delay, duty), delay)
-        items.review_due_h[ids] = report_h + delay
-        items.reported_h[ids] = report_h
+        z = self.streams["moderation"].standard_normal(len(ids))
+        spread = np.exp(posting.review_spread(plat, z, mod.review_sigma))
+        posting.set_review_times(
+            ids,
+            report_h,
+            plat,
+            spread,
+            mod.review_hours,
+            backlog,
+            mod.meets_duty,
+            self.takedown_duty_hours,
+            items.review_due_h,
+            items.reported_h,
+        )
 
     def _remove(self, ids: np.ndarray, at_h: np.ndarray) -> None:
         """Take items down at the given hours and un-count views after that hour today."""
@@ -1109,16 +1123,10 @@ class HarmModel(Model):
     def _harm_victims(self, targets: np.ndarray) -> None:
         """Mark first-time victims (counted by gender and age band in the time series)."""
         u = self.users
-        new = targets[~u.victim[targets]]
-        if len(new) == 0:
-            self._victims_today.append(new)
-            return
-        new = np.unique(new)
-        u.victim[new] = True
-        u.first_harm_day[new] = self.day
+        new, n_child = posting.mark_victims(targets, u.victim, u.first_harm_day, u.child, self.day)
         self._victims_today.append(new)
         self._n_victims += len(new)
-        self._n_child_victims += int(u.child[new].sum())
+        self._n_child_victims += n_child
 
     def _police_reports(
         self, abuser_idx: np.ndarray, kinds: np.ndarray | int, shared: bool
@@ -1126,29 +1134,20 @@ class HarmModel(Model):
         """Victims report offences to the police (only acts that are offences today)."""
         if len(abuser_idx) == 0:
             return
-        rng = self.streams["justice"]
         j = self.cfg.justice
-        draw = rng.random(len(abuser_idx))
-        p = np.where(
-            kinds == HARASSMENT, j.police_report_prob_harassment, j.police_report_prob_deepfake
+        draw = self.streams["justice"].random(len(abuser_idx))
+        if np.ndim(kinds) == 0:  # one kind for every act
+            kinds = np.full(len(abuser_idx), kinds, np.int8)
+        who, offence = posting.police_reports(
+            abuser_idx,
+            kinds,
+            shared,
+            draw,
+            j.police_report_prob_harassment,
+            j.police_report_prob_deepfake,
+            self.offence_active(),
         )
-        hit = draw < p
-        if not hit.any():
-            return
-        kinds = np.broadcast_to(np.asarray(kinds), abuser_idx.shape)
-        active = self.offence_active()
-        offence = np.where(
-            kinds == HARASSMENT,
-            HARASSMENT_OFFENCE,
-            DEEPFAKE_SHARING if shared else DEEPFAKE_CREATION,
-        )
-        if shared:
-            # A shared deepfake is charged as sharing if that is an offence, else as creation.
-            offence = np.where(
-                (kinds == DEEPFAKE) & ~active[DEEPFAKE_SHARING], DEEPFAKE_CREATION, offence
-            )
-        ok = active[offence] & hit
-        self.justice.report(abuser_idx[ok], offence[ok].astype(np.int8))
+        self.justice.report(who, offence)
 
     def _sample_authors(self, j: int, k: int, rng: np.random.Generator) -> np.ndarray:
         """Authors of ``k`` removed lawful posts on platform ``j`` (proportional to activity).

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.content import DEEPFAKE, HARASSMENT
+from sim.content import DEEPFAKE, HARASSMENT, LIVE, ShareKeys
 from sim.kernels import posting
 from sim.model import HarmModel
 from tests.helpers import small_config
@@ -96,3 +96,198 @@ def test_choose_targets_matches_the_array_code(local_prob):
             np.testing.assert_array_equal(got, reference_targets(model, creators, kind, ref))
             assert ours.bit_generator.state == ref.bit_generator.state
             assert not (got == creators).any()
+
+
+def test_share_keys_match_the_array_code():
+    """Encode, add (with repeats and known keys), contains and keep_items as numpy did."""
+    rng = np.random.default_rng(3)
+    keys = ShareKeys(50)
+    ref = np.zeros(0, np.int64)
+    for _ in range(20):
+        item = rng.integers(0, 40, 30)
+        user = rng.integers(0, 50, 30)
+        new = keys.encode(item, user)
+        np.testing.assert_array_equal(new, item.astype(np.int64) * 50 + user)
+        probe = rng.integers(0, 2000, 40)
+        pos = np.minimum(np.searchsorted(ref, probe), max(len(ref) - 1, 0))
+        expected = ref[pos] == probe if len(ref) else np.zeros(len(probe), bool)
+        np.testing.assert_array_equal(keys.contains(probe), expected)
+        keys.add(new)
+        ref = np.union1d(ref, new)
+        np.testing.assert_array_equal(keys.keys, ref)
+        live = rng.random(40) < 0.9
+        keys.keep_items(live)
+        ref = ref[live[ref // 50]]
+        np.testing.assert_array_equal(keys.keys, ref)
+    assert len(ref) > 50
+
+
+def reference_queue_reviews(model, ids, report_h, sorted_unique):
+    """The numpy code ``HarmModel._queue_reviews`` used before its kernels."""
+    items = model.items
+    if not sorted_unique:
+        ids, first = np.unique(ids, return_index=True)
+        report_h = report_h[first]
+    fresh = (items.review_due_h[ids] == np.inf) & (items.state[ids] == LIVE)
+    ids, report_h = ids[fresh], report_h[fresh]
+    if len(ids) == 0:
+        return
+    plat = items.platform[ids]
+    rng = model.streams["moderation"]
+    mod = model.moderation()
+    load = np.bincount(plat, minlength=len(model.platform_list)) + model._benign_reports
+    cap = model.review_capacity()
+    with np.errstate(invalid="ignore"):
+        over = 24.0 * np.maximum(0.0, load / np.maximum(cap, 1e-9) - 1.0)
+    backlog = np.where(np.isfinite(cap), over, 0.0)
+    z = np.empty(len(ids))
+    z[np.argsort(plat, kind="stable")] = rng.standard_normal(len(ids))
+    delay = mod.review_hours[plat] * np.exp(mod.review_sigma[plat] * z) + backlog[plat]
+    meets = mod.meets_duty[plat]
+    if meets.any():
+        delay = np.where(meets, np.minimum(delay, model.takedown_duty_hours), delay)
+    items.review_due_h[ids] = report_h + delay
+    items.reported_h[ids] = report_h
+
+
+def compare_with_reference(model, run_ours, run_ref, arrays, streams):
+    """Run both from the same state; require the same arrays and stream states after."""
+    saved = [a.copy() for a in arrays]
+    states = {s: model.streams[s].bit_generator.state for s in streams}
+    run_ref()
+    expected = [a.copy() for a in arrays]
+    assert any((e != s).any() for e, s in zip(expected, saved, strict=True))  # something to compare
+    expected_states = {s: model.streams[s].bit_generator.state for s in streams}
+    for a, s in zip(arrays, saved, strict=True):
+        a[...] = s
+    for s, st in states.items():
+        model.streams[s].bit_generator.state = st
+    run_ours()
+    for a, e in zip(arrays, expected, strict=True):
+        np.testing.assert_array_equal(a, e)
+    assert {s: model.streams[s].bit_generator.state for s in streams} == expected_states
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "fast_takedown"])
+def test_queue_reviews_matches_the_array_code(scenario):
+    """Repeated and already-queued reports, backlogs and the takedown duty."""
+    model = HarmModel(small_config(f"scenario={scenario}", n_users=1500, start=5))
+    model.run_for(40)
+    model._benign_reports = np.array([3.0, 0.0, 250.0, 1.0])[: len(model.platform_list)]
+    if scenario == "fast_takedown":
+        model.platform_list[0].meets_duty = True  # reviews capped at the duty's 24 h
+        assert np.isinf(model.review_capacity()[0])
+    live = model.items.live_ids()
+    assert len(live) > 5
+    rng = np.random.default_rng(1)
+    ids = rng.choice(np.concatenate([live, np.arange(model.items.n)]), 60)
+    report_h = model.day * 24.0 + rng.random(60) * 24.0
+    arrays = [model.items.review_due_h, model.items.reported_h]
+    for sorted_unique in (False, True):
+        q = np.unique(ids) if sorted_unique else ids
+        h = report_h[: len(q)]
+        model.items.review_due_h[live[::2]] = np.inf  # half the live items not yet queued
+        compare_with_reference(
+            model,
+            lambda q=q, h=h, s=sorted_unique: model._queue_reviews(q, h, s),
+            lambda q=q, h=h, s=sorted_unique: reference_queue_reviews(model, q, h, s),
+            arrays,
+            ["moderation"],
+        )
+
+
+def reference_harm_victims(model, targets):
+    """The numpy code ``HarmModel._harm_victims`` used before its kernel."""
+    u = model.users
+    new = targets[~u.victim[targets]]
+    if len(new) == 0:
+        model._victims_today.append(new)
+        return
+    new = np.unique(new)
+    u.victim[new] = True
+    u.first_harm_day[new] = model.day
+    model._victims_today.append(new)
+    model._n_victims += len(new)
+    model._n_child_victims += int(u.child[new].sum())
+
+
+def test_harm_victims_matches_the_array_code():
+    """New victims once each (repeats, earlier victims), children counted."""
+    model = HarmModel(small_config(n_users=500))
+    model.day = 3
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        targets = rng.integers(0, 500, rng.integers(0, 40))
+        u = model.users
+        before = (
+            u.victim.copy(),
+            u.first_harm_day.copy(),
+            model._n_victims,
+            model._n_child_victims,
+        )
+        reference_harm_victims(model, targets)
+        expected = (u.victim.copy(), u.first_harm_day.copy(), model._victims_today.pop())
+        counts = (model._n_victims, model._n_child_victims)
+        u.victim[:], u.first_harm_day[:] = before[0], before[1]
+        model._n_victims, model._n_child_victims = before[2], before[3]
+        model._harm_victims(targets)
+        np.testing.assert_array_equal(u.victim, expected[0])
+        np.testing.assert_array_equal(u.first_harm_day, expected[1])
+        got = model._victims_today.pop()
+        np.testing.assert_array_equal(got, expected[2])
+        assert got.dtype == expected[2].dtype
+        assert (model._n_victims, model._n_child_victims) == counts
+        model.day += 1
+    assert 0 < model._n_child_victims < model._n_victims
+
+
+def reference_police_reports(model, abuser_idx, kinds, shared, active):
+    """The numpy code ``HarmModel._police_reports`` used before its kernel."""
+    rng = model.streams["justice"]
+    j = model.cfg.justice
+    draw = rng.random(len(abuser_idx))
+    p = np.where(
+        kinds == HARASSMENT, j.police_report_prob_harassment, j.police_report_prob_deepfake
+    )
+    hit = draw < p
+    if not hit.any():
+        return
+    kinds = np.broadcast_to(np.asarray(kinds), abuser_idx.shape)
+    offence = np.where(kinds == HARASSMENT, 0, 1 if shared else 2)
+    if shared:
+        offence = np.where((kinds == DEEPFAKE) & ~active[1], 2, offence)
+    ok = active[offence] & hit
+    model.justice.report(abuser_idx[ok], offence[ok].astype(np.int8))
+
+
+@pytest.mark.parametrize("active", [(True, True, True), (True, False, True), (True, False, False)])
+def test_police_reports_match_the_array_code(active):
+    """Offence by kind and by which offences exist; single kinds and arrays of kinds."""
+    model = HarmModel(
+        small_config(
+            "justice.police_report_prob_harassment=0.4",
+            "justice.police_report_prob_deepfake=0.6",
+            n_users=500,
+        )
+    )
+    active = np.array(active)
+    model.offence_active = lambda: active
+    rng = np.random.default_rng(4)
+    intake = model.justice
+    for shared in (True, False):
+        for kinds in (DEEPFAKE, HARASSMENT, rng.integers(0, 2, 50).astype(np.int8)):
+            abusers = rng.integers(0, model.abusers.n, 50)
+            state = model.streams["justice"].bit_generator.state
+            reference_police_reports(model, abusers, kinds, shared, active)
+            expected = (intake._intake_abuser, intake._intake_offence)
+            intake._intake_abuser, intake._intake_offence = [], []
+            ref_state = model.streams["justice"].bit_generator.state
+            model.streams["justice"].bit_generator.state = state
+            model._police_reports(abusers, kinds, shared)
+            got = (intake._intake_abuser, intake._intake_offence)
+            intake._intake_abuser, intake._intake_offence = [], []
+            assert len(got[0]) == len(expected[0])
+            for a, b in zip(got[0] + got[1], expected[0] + expected[1], strict=True):
+                np.testing.assert_array_equal(a, b)
+                assert a.dtype == b.dtype
+            assert model.streams["justice"].bit_generator.state == ref_state

@@ -13,6 +13,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from sim.population import DEEPFAKE_CREATION, DEEPFAKE_SHARING, HARASSMENT_OFFENCE
+
+# Item kind of harassment: ``sim.content.HARASSMENT`` (sim.content imports this module).
+HARASSMENT = 0
+# Item state of a live item: ``sim.content.LIVE``.
+LIVE = 0
+HOURS = 24.0
+
 
 @numba.njit(cache=True)
 def search_right(cum: np.ndarray, x: float) -> int:
@@ -226,3 +234,319 @@ def choose_platforms(
                 choice += 1
         out[i] = min(choice, n_plat - 1) if tot > 0 else -1
     return out
+
+
+@numba.njit(cache=True)
+def add_share_audience(
+    aud_T: np.ndarray,
+    plat: np.ndarray,
+    sharer: np.ndarray,
+    item: np.ndarray,
+    view_prob: float,
+    potential_views: np.ndarray,
+) -> np.ndarray:
+    """Audience of new shares, and the views they add to their items' potential (``_add_shares``).
+
+    Args:
+        aud_T: contacts of each user on each platform, shape (n_platforms, n_users), float32.
+        plat, sharer, item: platform, user and item of each new share, shape (k,).
+        view_prob: chance an audience member views a share.
+        potential_views: per item, updated in place: ``+= audience x view_prob`` summed
+            over the item's new shares (summed first, as ``np.bincount`` does, then added).
+
+    Returns:
+        Audience of each share, shape (k,) float64.
+    """
+    k = len(item)
+    audience = np.empty(k)
+    if k == 0:
+        return audience
+    lo = item[0]
+    hi = item[0]
+    for i in range(k):
+        audience[i] = np.float64(aud_T[plat[i], sharer[i]])
+        lo = min(lo, item[i])
+        hi = max(hi, item[i])
+    sums = np.zeros(hi - lo + 1)
+    for i in range(k):
+        sums[item[i] - lo] += audience[i] * view_prob
+    for b in range(hi - lo + 1):
+        potential_views[lo + b] += sums[b]
+    return audience
+
+
+@numba.njit(cache=True)
+def encode_keys(item: np.ndarray, user: np.ndarray, n_users: int) -> np.ndarray:
+    """Keys ``item x n_users + user`` (int64) of (item, user) pairs (``ShareKeys.encode``)."""
+    out = np.empty(len(item), np.int64)
+    for i in range(len(item)):
+        out[i] = np.int64(item[i]) * n_users + np.int64(user[i])
+    return out
+
+
+@numba.njit(cache=True)
+def sorted_contains(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Which of ``x`` are in the sorted array ``keys`` (``ShareKeys.contains``)."""
+    out = np.zeros(len(x), np.bool_)
+    n = len(keys)
+    for i in range(len(x)):
+        lo, hi = 0, n
+        while lo < hi:  # first position with keys[pos] >= x[i]
+            mid = (lo + hi) >> 1
+            if keys[mid] < x[i]:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[i] = lo < n and keys[lo] == x[i]
+    return out
+
+
+@numba.njit(cache=True)
+def sorted_union(keys: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The sorted union of the sorted, distinct ``keys`` and any ``new`` (``ShareKeys.add``)."""
+    new = np.sort(new)
+    out = np.empty(len(keys) + len(new), keys.dtype)
+    i = j = m = 0
+    while i < len(keys) or j < len(new):
+        if j == len(new) or (i < len(keys) and keys[i] <= new[j]):
+            v = keys[i]
+            i += 1
+        else:
+            v = new[j]
+            j += 1
+        if m == 0 or out[m - 1] != v:
+            out[m] = v
+            m += 1
+    return out[:m].copy()
+
+
+@numba.njit(cache=True)
+def keys_of_live_items(keys: np.ndarray, live: np.ndarray, n_users: int) -> np.ndarray:
+    """The ``keys`` whose item (``key // n_users``) is live (``ShareKeys.keep_items``)."""
+    out = np.empty(len(keys), keys.dtype)
+    m = 0
+    for i in range(len(keys)):
+        if live[keys[i] // n_users]:
+            out[m] = keys[i]
+            m += 1
+    return out[:m].copy()
+
+
+@numba.njit(cache=True)
+def mark_victims(
+    targets: np.ndarray,
+    victim: np.ndarray,
+    first_harm_day: np.ndarray,
+    child: np.ndarray,
+    day: int,
+) -> tuple[np.ndarray, int]:
+    """Mark first-time victims among ``targets`` (``HarmModel._harm_victims``).
+
+    Args:
+        targets: user ids harmed now, shape (k,), any order, repeats allowed.
+        victim, first_harm_day: per user, updated in place for the new victims.
+        child: per user, aged 13-17.
+        day: today.
+
+    Returns:
+        ``(new, n_child)``: the new victims' ids, sorted and distinct (int64), and how
+        many of them are children.
+    """
+    new = np.empty(len(targets), np.int64)
+    m = 0
+    for t in targets:
+        if not victim[t]:
+            new[m] = t
+            m += 1
+    new = np.sort(new[:m])
+    n = 0
+    n_child = 0
+    for i in range(m):
+        if n == 0 or new[i] != new[n - 1]:
+            new[n] = new[i]
+            n += 1
+            victim[new[i]] = True
+            first_harm_day[new[i]] = day
+            if child[new[i]]:
+                n_child += 1
+    return new[:n].copy(), n_child
+
+
+@numba.njit(cache=True)
+def police_reports(
+    abuser_idx: np.ndarray,
+    kinds: np.ndarray,
+    shared: bool,
+    draw: np.ndarray,
+    p_harassment: float,
+    p_deepfake: float,
+    active: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which acts their victims report to the police, as which offence (``_police_reports``).
+
+    An act is reported with the probability of its kind (``draw[i] <`` it) and only if
+    its offence exists today (``active``, by population.OFFENCES: harassment, deepfake
+    sharing, deepfake creation). Harassment is harassment; a deepfake is sharing if
+    ``shared`` and sharing is an offence, else creation.
+
+    Returns:
+        ``(abuser_idx, offence)`` of the reported acts, int64 and int8.
+    """
+    k = len(abuser_idx)
+    who = np.empty(k, np.int64)
+    offence = np.empty(k, np.int8)
+    m = 0
+    for i in range(k):
+        harass = kinds[i] == HARASSMENT
+        if draw[i] >= (p_harassment if harass else p_deepfake):
+            continue
+        if harass:
+            off = HARASSMENT_OFFENCE
+        elif shared and active[DEEPFAKE_SHARING]:
+            off = DEEPFAKE_SHARING
+        else:
+            off = DEEPFAKE_CREATION
+        if active[off]:
+            who[m] = abuser_idx[i]
+            offence[m] = off
+            m += 1
+    return who[:m].copy(), offence[:m].copy()
+
+
+@numba.njit(cache=True)
+def screen_at_upload(
+    first: int,
+    plat: np.ndarray,
+    kinds: np.ndarray,
+    created_h: np.ndarray,
+    recall: np.ndarray,
+    auto_delay_hours: np.ndarray,
+    r_detect: np.ndarray,
+    e_delay: np.ndarray,
+    r_report: np.ndarray,
+    report_prob: float,
+    review_due_h: np.ndarray,
+    proactive: np.ndarray,
+    reports: np.ndarray,
+) -> np.ndarray:
+    """Automated screening of new items and their targets' reports (``post_harmful_items``).
+
+    New item ``first + i`` is detected if ``r_detect[i] < recall[plat, kind]``; it then
+    comes down ``e_delay[i]`` (a standard exponential) x the platform's
+    ``auto_delay_hours`` after posting (``review_due_h``, ``proactive`` set). An
+    undetected item is reported by its target if ``r_report[i] < report_prob``
+    (``reports`` + 1).
+
+    Returns:
+        Ids of the reported items, increasing (int64).
+    """
+    k = len(plat)
+    out = np.empty(k, np.int64)
+    m = 0
+    for i in range(k):
+        row = first + i
+        p = plat[i]
+        if r_detect[i] < recall[p, kinds[i]]:
+            review_due_h[row] = created_h[i] + e_delay[i] * auto_delay_hours[p]
+            proactive[row] = True
+        elif r_report[i] < report_prob:
+            reports[row] += 1
+            out[m] = row
+            m += 1
+    return out[:m].copy()
+
+
+@numba.njit(cache=True)
+def reviews_to_queue(
+    ids: np.ndarray,
+    report_h: np.ndarray,
+    sorted_unique: bool,
+    review_due_h: np.ndarray,
+    state: np.ndarray,
+    platform: np.ndarray,
+    benign_reports: np.ndarray,
+    capacity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reported items that enter a review queue, and each platform's backlog (``_queue_reviews``).
+
+    An item's first report counts (items in id order; ``sorted_unique``: the ids are
+    already increasing and distinct); it is queued if it is live and not queued yet
+    (``review_due_h`` is inf). A platform whose load today (queued items plus
+    ``benign_reports``) exceeds its ``capacity`` per day has a backlog of 24 h per
+    capacity's worth beyond it; an infinite capacity has none.
+
+    Returns:
+        ``(ids, report_h, plat, backlog_h)``: the queued items, their report hours and
+        platforms (int64), and the backlog in hours per platform.
+    """
+    k = len(ids)
+    order = np.arange(k) if sorted_unique else np.argsort(ids, kind="mergesort")
+    q_ids = np.empty(k, np.int64)
+    q_h = np.empty(k)
+    q_plat = np.empty(k, np.int64)
+    n_plat = len(capacity)
+    load = np.zeros(n_plat, np.int64)
+    m = 0
+    prev = -1
+    for o in order:
+        item = ids[o]
+        if item == prev:  # a later report of the same item
+            continue
+        prev = item
+        if review_due_h[item] == np.inf and state[item] == LIVE:
+            q_ids[m] = item
+            q_h[m] = report_h[o]
+            q_plat[m] = platform[item]
+            load[platform[item]] += 1
+            m += 1
+    backlog = np.zeros(n_plat)
+    for j in range(n_plat):
+        if np.isfinite(capacity[j]):
+            over = (load[j] + benign_reports[j]) / max(capacity[j], 1e-9) - 1.0
+            backlog[j] = HOURS * (over if over > 0.0 else 0.0)
+    return q_ids[:m].copy(), q_h[:m].copy(), q_plat[:m].copy(), backlog
+
+
+@numba.njit(cache=True)
+def review_spread(plat: np.ndarray, z: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """``sigma[plat] x`` normal deviates given to the platforms in turn (``_queue_reviews``).
+
+    The deviates ``z`` go to the queued items of platform 0 (in item order), then
+    platform 1, and so on.
+    """
+    k = len(plat)
+    out = np.empty(k)
+    m = 0
+    for j in range(len(sigma)):
+        for i in range(k):
+            if plat[i] == j:
+                out[i] = sigma[j] * z[m]
+                m += 1
+    return out
+
+
+@numba.njit(cache=True)
+def set_review_times(
+    ids: np.ndarray,
+    report_h: np.ndarray,
+    plat: np.ndarray,
+    spread: np.ndarray,
+    review_hours: np.ndarray,
+    backlog_h: np.ndarray,
+    meets_duty: np.ndarray,
+    duty_h: float,
+    review_due_h: np.ndarray,
+    reported_h: np.ndarray,
+) -> None:
+    """Due hour of each queued review (``_queue_reviews``), written in place.
+
+    Delay: the platform's median ``review_hours`` x ``spread`` (log-normal factor) plus
+    its backlog, at most ``duty_h`` on platforms that meet the takedown duty.
+    """
+    for i in range(len(ids)):
+        p = plat[i]
+        delay = review_hours[p] * spread[i] + backlog_h[p]
+        if meets_duty[p]:
+            delay = min(delay, duty_h)
+        review_due_h[ids[i]] = report_h[i] + delay
+        reported_h[ids[i]] = report_h[i]
