@@ -30,15 +30,21 @@ NEVER = np.inf
 
 
 class _Columns:
-    """Growable struct-of-arrays with amortised O(1) append."""
+    """Growable struct-of-arrays with amortised O(1) growth.
+
+    New rows are counted in with :meth:`reserve` and written by the caller (kernels in
+    ``sim/kernels/posting.py``). Rows never used hold each column's fill value
+    (``_fill``, else 0), so a writer may leave out columns whose new rows take it.
+    """
 
     _spec: ClassVar[dict[str, type]] = {}
+    _fill: ClassVar[dict[str, float]] = {}
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         self._cap = max(16, capacity)
         for name, dtype in self._spec.items():
-            setattr(self, name, np.zeros(self._cap, dtype=dtype))
+            setattr(self, name, np.full(self._cap, self._fill.get(name, 0), dtype=dtype))
 
     def _grow(self, extra: int) -> None:
         need = self.n + extra
@@ -47,20 +53,22 @@ class _Columns:
         new_cap = max(need, 2 * self._cap)
         for name in self._spec:
             old = getattr(self, name)
-            arr = np.zeros(new_cap, dtype=old.dtype)
+            arr = np.full(new_cap, self._fill.get(name, 0), dtype=old.dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
         self._cap = new_cap
 
-    def append(self, **cols: np.ndarray) -> np.ndarray:
-        """Append rows given as equal-length arrays; return their indices."""
-        k = len(next(iter(cols.values())))
+    def reserve(self, k: int) -> int:
+        """Count in ``k`` new rows for a kernel to fill; return the first one's index.
+
+        Rows never used before hold the fill values; rows freed by a compaction
+        (``Shares.compact``) keep their old values, so the caller must write every
+        column of a table that compacts.
+        """
         self._grow(k)
-        lo, hi = self.n, self.n + k
-        for name, values in cols.items():
-            getattr(self, name)[lo:hi] = values
-        self.n = hi
-        return np.arange(lo, hi)
+        lo = self.n
+        self.n = lo + k
+        return lo
 
     def view(self, name: str) -> np.ndarray:
         """The filled part of column ``name``."""
@@ -99,6 +107,12 @@ class HarmfulItems(_Columns):
         "day": np.int32,
         "responded": np.bool_,
         "appeal": np.float64,
+    }
+    _fill: ClassVar[dict[str, float]] = {
+        "removed_h": NEVER,
+        "state": LIVE,
+        "review_due_h": NEVER,
+        "reported_h": NEVER,
     }
 
     # Items below this index are no longer live (an item never becomes live again), so
@@ -165,21 +179,27 @@ class ShareKeys:
 
     def encode(self, item: np.ndarray, user: np.ndarray) -> np.ndarray:
         """Keys of (item, user) pairs, int64."""
-        return posting.encode_keys(item, user, self.n_users)
+        keys = np.empty(len(item), np.int64)
+        posting.encode_keys(item, user, self.n_users, keys)
+        return keys
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which ``keys`` are already recorded."""
-        return posting.sorted_contains(self.keys, keys)
+        found = np.zeros(len(keys), bool)
+        posting.sorted_contains(self.keys, keys, found)
+        return found
 
-    def add(self, keys: np.ndarray) -> None:
-        """Record ``keys`` (duplicates and keys already present are ignored)."""
-        if len(keys):
-            self.keys = posting.sorted_union(self.keys, keys)
+    def add(self, item: np.ndarray, user: np.ndarray) -> None:
+        """Record that each ``user`` shared the ``item`` (pairs already recorded are ignored)."""
+        if len(item):
+            union = np.empty(len(self.keys) + len(item), np.int64)
+            self.keys = union[: posting.add_keys(self.keys, item, user, self.n_users, union)]
 
     def keep_items(self, live: np.ndarray) -> None:
         """Forget the sharers of items whose mask in ``live`` (indexed by item) is False."""
         if len(self.keys):
-            self.keys = posting.keys_of_live_items(self.keys, live, self.n_users)
+            kept = np.empty(len(self.keys), np.int64)
+            self.keys = kept[: posting.keys_of_live_items(self.keys, live, self.n_users, kept)]
 
 
 class Shares(_Columns):

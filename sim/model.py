@@ -175,7 +175,6 @@ class HarmModel(Model):
         self._abuser_index = np.full(n, -1, np.int64)
         self._abuser_index[self.abusers.ids] = np.arange(self.abusers.n)
         self._abuser_range = np.arange(self.abusers.n)
-        self._abuser_range_twice = np.tile(self._abuser_range, 2)
         prng = self.streams["population"]
         for j, pc in enumerate(cfg.platforms.values()):
             u = prng.random(n)
@@ -423,14 +422,14 @@ class HarmModel(Model):
             self._harm_victims(targets[aware])
             self._police_reports(who[aware], DEEPFAKE, shared=False)
         # Harassment first, then shared deepfakes, each in abuser order.
-        counts = np.concatenate([acts["harass"], acts["shared"]])
-        who = np.repeat(self._abuser_range_twice, counts)
+        harass, shared = acts["harass"], acts["shared"]
+        n_acts = int(harass.sum()) + int(shared.sum())
         self._new_items_today = np.zeros(0, np.int64)
-        if len(who) == 0:
+        if n_acts == 0:
             return
-        kinds = np.full(len(who), HARASSMENT, np.int8)
-        kinds[int(acts["harass"].sum()) :] = DEEPFAKE
-        creators = ab.ids[who]
+        who, creators = np.empty(n_acts, np.int64), np.empty(n_acts, np.int64)
+        kinds = np.empty(n_acts, np.int8)
+        posting.expand_acts(harass, shared, ab.ids, who, creators, kinds)
         plat = self._choose_platforms(creators, rng)
         ok = plat >= 0
         if not ok.all():
@@ -445,25 +444,26 @@ class HarmModel(Model):
                 targets[sel] = self._choose_targets(creators[sel], kind, rng)
         created_h = self.day * HOURS + rng.random(k) * HOURS
         appeal = draw_appeal(rng, k, self.cfg.content.appeal_exponent)
-        ids = self.items.append(
-            creator=creators,
-            target=targets,
-            kind=kinds,
-            platform=plat,
-            created_h=created_h,
-            removed_h=np.inf,
-            views=0.0,
-            potential_views=0.0,
-            shares=0,
-            reports=0,
-            state=LIVE,
-            proactive=False,
-            review_due_h=np.inf,
-            reported_h=np.inf,
-            day=self.day,
-            responded=False,
-            appeal=appeal,
-        )
+        items = self.items
+        first = items.reserve(k)
+        posting.write_items(
+            first,
+            creators,
+            targets,
+            kinds,
+            plat,
+            created_h,
+            appeal,
+            self.day,
+            items.creator,
+            items.target,
+            items.kind,
+            items.platform,
+            items.created_h,
+            items.appeal,
+            items.day,
+        )  # the other columns as new: live, not removed, no views, shares, reports or review
+        ids = np.arange(first, first + k)
         self._new_items_today = ids
         self._add_shares(ids, creators, created_h, plat)
         self._harm_victims(targets)
@@ -474,8 +474,9 @@ class HarmModel(Model):
         r_detect = mrng.random(k)
         e_delay = mrng.exponential(1.0, k)
         r_report = mrng.random(k)
-        reported = posting.screen_at_upload(
-            int(ids[0]),
+        reported = np.empty(k, np.int64)
+        n_rep = posting.screen_at_upload(
+            first,
             plat,
             kinds,
             created_h,
@@ -485,13 +486,13 @@ class HarmModel(Model):
             e_delay,
             r_report,
             self.cfg.population.report_prob_target,
-            self.items.review_due_h,
-            self.items.proactive,
-            self.items.reports,
+            items.review_due_h,
+            items.proactive,
+            items.reports,
+            reported,
         )
-        rep_h = self.items.created_h[reported] + mrng.exponential(
-            TARGET_REPORT_DELAY_H, len(reported)
-        )
+        reported = reported[:n_rep]
+        rep_h = items.created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
         self._queue_reviews(reported, rep_h, sorted_unique=True)
 
     def spread_harmful_items(self) -> None:
@@ -919,8 +920,9 @@ class HarmModel(Model):
         k = len(creators)
         local_prob = self.cfg.abusers.local_target_prob
         r = rng.random(2 * k)
-        targets, n_local, n_with = posting.weighted_targets(
-            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr
+        targets = np.empty(k, np.int64)
+        n_local, n_with = posting.weighted_targets(
+            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, targets
         )
         r_contact = rng.random(n_with + n_local) if n_local else r[:0]
         posting.contact_targets(
@@ -982,9 +984,9 @@ class HarmModel(Model):
         open_ = self.moderation().open
         # Without displacement every weight is exp(0) = 1 and the exposure denied does not matter.
         pull = np.exp(-beta * self._exposure_denied()) * open_ if beta != 0 else open_ * 1.0
-        return posting.choose_platforms(
-            self.users.member, creators, pull, rng.random(len(creators))
-        )
+        plat = np.empty(len(creators), np.int64)
+        posting.choose_platforms(self.users.member, creators, pull, rng.random(len(creators)), plat)
+        return plat
 
     def _exposure_denied(self) -> np.ndarray:
         """Per platform: views prevented by removals per harmful item posted, last 30 days.
@@ -1030,11 +1032,23 @@ class HarmModel(Model):
         self, item: np.ndarray, sharer: np.ndarray, t_h: np.ndarray, plat: np.ndarray
     ) -> None:
         """New shares: their audience is the sharer's contacts on the platform (kernel)."""
-        audience = posting.add_share_audience(
-            self._aud_T, plat, sharer, item, self.cfg.content.view_prob, self.items.potential_views
+        sh = self.shares
+        first = sh.reserve(len(item))
+        posting.write_shares(
+            first,
+            item,
+            sharer,
+            t_h,
+            plat,
+            self._aud_T,
+            self.cfg.content.view_prob,
+            sh.item,
+            sh.sharer,
+            sh.t_h,
+            sh.audience,
+            self.items.potential_views,
         )
-        self.shares.append(item=item, sharer=sharer, t_h=t_h, audience=audience)
-        self.share_keys.add(self.share_keys.encode(item, sharer))
+        self.share_keys.add(item, sharer)
 
     @staticmethod
     def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray | None = None) -> None:
@@ -1062,7 +1076,10 @@ class HarmModel(Model):
         items = self.items
         mod = self.moderation()
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
-        ids, report_h, plat, backlog = posting.reviews_to_queue(
+        k = len(ids)
+        queued, queued_h, plat = np.empty(k, np.int64), np.empty(k), np.empty(k, np.int64)
+        backlog = np.empty(len(self.platform_list))
+        n = posting.reviews_to_queue(
             ids,
             report_h,
             sorted_unique,
@@ -1071,16 +1088,22 @@ class HarmModel(Model):
             items.platform,
             self._benign_reports,
             self.review_capacity(),
+            queued,
+            queued_h,
+            plat,
+            backlog,
         )
-        if len(ids) == 0:
+        if n == 0:
             return
         # Log-normal review times around the platform's pace: a long tail of slow cases.
         # The normal draws go to the platforms in turn (platform order, then item order).
-        z = self.streams["moderation"].standard_normal(len(ids))
-        spread = np.exp(posting.review_spread(plat, z, mod.review_sigma))
+        z = self.streams["moderation"].standard_normal(n)
+        spread = np.empty(n)
+        posting.review_spread(plat[:n], z, mod.review_sigma, spread)
+        np.exp(spread, out=spread)
         posting.set_review_times(
-            ids,
-            report_h,
+            queued[:n],
+            queued_h,
             plat,
             spread,
             mod.review_hours,
@@ -1123,9 +1146,12 @@ class HarmModel(Model):
     def _harm_victims(self, targets: np.ndarray) -> None:
         """Mark first-time victims (counted by gender and age band in the time series)."""
         u = self.users
-        new, n_child = posting.mark_victims(targets, u.victim, u.first_harm_day, u.child, self.day)
-        self._victims_today.append(new)
-        self._n_victims += len(new)
+        new = np.empty(len(targets), np.int64)
+        n_new, n_child = posting.mark_victims(
+            targets, u.victim, u.first_harm_day, u.child, self.day, new
+        )
+        self._victims_today.append(new[:n_new])
+        self._n_victims += n_new
         self._n_child_victims += n_child
 
     def _police_reports(
@@ -1138,7 +1164,9 @@ class HarmModel(Model):
         draw = self.streams["justice"].random(len(abuser_idx))
         if np.ndim(kinds) == 0:  # one kind for every act
             kinds = np.full(len(abuser_idx), kinds, np.int8)
-        who, offence = posting.police_reports(
+        k = len(abuser_idx)
+        who, offence = np.empty(k, np.int64), np.empty(k, np.int8)
+        n = posting.police_reports(
             abuser_idx,
             kinds,
             shared,
@@ -1146,8 +1174,10 @@ class HarmModel(Model):
             j.police_report_prob_harassment,
             j.police_report_prob_deepfake,
             self.offence_active(),
+            who,
+            offence,
         )
-        self.justice.report(who, offence)
+        self.justice.report(who[:n], offence[:n])
 
     def _sample_authors(self, j: int, k: int, rng: np.random.Generator) -> np.ndarray:
         """Authors of ``k`` removed lawful posts on platform ``j`` (proportional to activity).

@@ -6,6 +6,10 @@ themselves are made with numpy in ``sim/model.py`` and passed in as arrays of un
 same floating-point operations in the same order, so results are bit-for-bit those of
 the array code it replaces (a float sum over a row, for instance, follows numpy's
 pairwise summation: :func:`numpy_sum`).
+
+Kernels write their results into arrays the caller allocates (``out``) and return only
+counts: numba takes ~1 us to hand a new array back to Python, several times what
+allocating it with ``np.empty`` costs.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import numpy as np
 
 from sim.population import DEEPFAKE_CREATION, DEEPFAKE_SHARING, HARASSMENT_OFFENCE
 
-# Item kind of harassment: ``sim.content.HARASSMENT`` (sim.content imports this module).
-HARASSMENT = 0
+# Item kinds: ``sim.content.HARASSMENT`` and ``DEEPFAKE`` (sim.content imports this module).
+HARASSMENT, DEEPFAKE = 0, 1
 # Item state of a live item: ``sim.content.LIVE``.
 LIVE = 0
 HOURS = 24.0
@@ -113,13 +117,47 @@ def numpy_sum(a: np.ndarray, lo: int, n: int) -> float:
 
 
 @numba.njit(cache=True)
+def expand_acts(
+    harass: np.ndarray,
+    shared: np.ndarray,
+    ids: np.ndarray,
+    who: np.ndarray,
+    creators: np.ndarray,
+    kinds: np.ndarray,
+) -> int:
+    """One row per act: harassment first, then shared deepfakes, each in abuser order.
+
+    Args:
+        harass, shared: acts per abuser today, shape (n_abusers,) int.
+        ids: user id of each abuser.
+        who, creators, kinds: out, shape (total acts,): abuser index (int64), user id
+            (int64) and kind (HARASSMENT or DEEPFAKE, int8) of each act.
+
+    Returns:
+        The number of harassment acts (the first rows).
+    """
+    m = 0
+    for a in range(len(harass)):
+        for _ in range(harass[a]):
+            who[m], creators[m], kinds[m] = a, ids[a], HARASSMENT
+            m += 1
+    n_harass = m
+    for a in range(len(shared)):
+        for _ in range(shared[a]):
+            who[m], creators[m], kinds[m] = a, ids[a], DEEPFAKE
+            m += 1
+    return n_harass
+
+
+@numba.njit(cache=True)
 def weighted_targets(
     cum: np.ndarray,
     r: np.ndarray,
     local_prob: float,
     creators: np.ndarray,
     indptr: np.ndarray,
-) -> tuple[np.ndarray, int, int]:
+    targets: np.ndarray,
+) -> tuple[int, int]:
     """First stage of choosing targets (``HarmModel._choose_targets``).
 
     Args:
@@ -129,15 +167,15 @@ def weighted_targets(
         local_prob: chance an act tries a contact.
         creators: user id of each act's creator, shape (k,).
         indptr: CSR row pointers of the network.
+        targets: out, shape (k,) int64: the weighted picks.
 
     Returns:
-        ``(targets, n_local, n_with_contacts)``: the weighted picks, shape (k,) int64,
-        the number of acts trying a contact and how many of those creators have any.
+        ``(n_local, n_with_contacts)``: the number of acts trying a contact and how many
+        of those creators have any.
     """
     k = len(creators)
     n_users = len(cum)
     total = cum[n_users - 1]
-    targets = np.empty(k, np.int64)
     n_local = 0
     n_with = 0
     for i in range(k):
@@ -147,7 +185,7 @@ def weighted_targets(
             c = creators[i]
             if indptr[c + 1] > indptr[c]:
                 n_with += 1
-    return targets, n_local, n_with
+    return n_local, n_with
 
 
 @numba.njit(cache=True)
@@ -199,8 +237,8 @@ def contact_targets(
 
 @numba.njit(cache=True)
 def choose_platforms(
-    member: np.ndarray, creators: np.ndarray, pull: np.ndarray, r: np.ndarray
-) -> np.ndarray:
+    member: np.ndarray, creators: np.ndarray, pull: np.ndarray, r: np.ndarray, out: np.ndarray
+) -> int:
     """Platform of each act (``HarmModel._choose_platforms``).
 
     Act i goes to platform j with probability proportional to
@@ -212,14 +250,15 @@ def choose_platforms(
         creators: creator of each act, shape (k,).
         pull: weight of each platform, shape (n_platforms,).
         r: uniforms, shape (k,).
+        out: platform index per act, shape (k,) int64.
 
     Returns:
-        Platform index per act, shape (k,) int64.
+        The number of acts with no platform (-1).
     """
     k = len(creators)
     n_plat = len(pull)
-    out = np.empty(k, np.int64)
     w = np.empty(n_plat)
+    n_none = 0
     for i in range(k):
         c = creators[i]
         for j in range(n_plat):
@@ -232,62 +271,106 @@ def choose_platforms(
             cum = w[j] if j == 0 else cum + w[j]
             if cum <= x:
                 choice += 1
-        out[i] = min(choice, n_plat - 1) if tot > 0 else -1
-    return out
+        if tot > 0:
+            out[i] = min(choice, n_plat - 1)
+        else:
+            out[i] = -1
+            n_none += 1
+    return n_none
 
 
 @numba.njit(cache=True)
-def add_share_audience(
-    aud_T: np.ndarray,
-    plat: np.ndarray,
-    sharer: np.ndarray,
+def write_shares(
+    first: int,
     item: np.ndarray,
+    sharer: np.ndarray,
+    t_h: np.ndarray,
+    plat: np.ndarray,
+    aud_T: np.ndarray,
     view_prob: float,
+    share_item: np.ndarray,
+    share_sharer: np.ndarray,
+    share_t_h: np.ndarray,
+    share_audience: np.ndarray,
     potential_views: np.ndarray,
-) -> np.ndarray:
-    """Audience of new shares, and the views they add to their items' potential (``_add_shares``).
+) -> None:
+    """New shares in rows ``first, first + 1, ...`` of the share table (``_add_shares``).
+
+    A share's audience is its sharer's contacts on the item's platform; its item's
+    ``potential_views`` grow by ``audience x view_prob`` (summed over the item's new
+    shares first, as ``np.bincount`` does, then added).
 
     Args:
-        aud_T: contacts of each user on each platform, shape (n_platforms, n_users), float32.
-        plat, sharer, item: platform, user and item of each new share, shape (k,).
-        view_prob: chance an audience member views a share.
-        potential_views: per item, updated in place: ``+= audience x view_prob`` summed
-            over the item's new shares (summed first, as ``np.bincount`` does, then added).
-
-    Returns:
-        Audience of each share, shape (k,) float64.
+        item, sharer, t_h, plat: item, user, hour and platform of each new share, (k,).
+        aud_T: contacts of each user on each platform, (n_platforms, n_users), float32.
+        share_item, share_sharer, share_t_h, share_audience: the share table's columns.
+        potential_views: per item, updated in place.
     """
     k = len(item)
-    audience = np.empty(k)
     if k == 0:
-        return audience
+        return
     lo = item[0]
     hi = item[0]
     for i in range(k):
-        audience[i] = np.float64(aud_T[plat[i], sharer[i]])
+        row = first + i
+        share_item[row] = item[i]
+        share_sharer[row] = sharer[i]
+        share_t_h[row] = t_h[i]
+        share_audience[row] = np.float64(aud_T[plat[i], sharer[i]])
         lo = min(lo, item[i])
         hi = max(hi, item[i])
     sums = np.zeros(hi - lo + 1)
     for i in range(k):
-        sums[item[i] - lo] += audience[i] * view_prob
+        sums[item[i] - lo] += share_audience[first + i] * view_prob
     for b in range(hi - lo + 1):
         potential_views[lo + b] += sums[b]
-    return audience
 
 
 @numba.njit(cache=True)
-def encode_keys(item: np.ndarray, user: np.ndarray, n_users: int) -> np.ndarray:
-    """Keys ``item x n_users + user`` (int64) of (item, user) pairs (``ShareKeys.encode``)."""
-    out = np.empty(len(item), np.int64)
+def write_items(
+    first: int,
+    creators: np.ndarray,
+    targets: np.ndarray,
+    kinds: np.ndarray,
+    plat: np.ndarray,
+    created_h: np.ndarray,
+    appeal: np.ndarray,
+    day: int,
+    creator_col: np.ndarray,
+    target_col: np.ndarray,
+    kind_col: np.ndarray,
+    platform_col: np.ndarray,
+    created_col: np.ndarray,
+    appeal_col: np.ndarray,
+    day_col: np.ndarray,
+) -> None:
+    """New items in rows ``first, first + 1, ...`` of the item table (``post_harmful_items``).
+
+    Writes the columns given (``*_col``: creator, target, kind, platform, created_h,
+    appeal, day); the other columns of never-used rows already hold their values for a
+    new item (``HarmfulItems._fill``).
+    """
+    for i in range(len(creators)):
+        row = first + i
+        creator_col[row] = creators[i]
+        target_col[row] = targets[i]
+        kind_col[row] = kinds[i]
+        platform_col[row] = plat[i]
+        created_col[row] = created_h[i]
+        appeal_col[row] = appeal[i]
+        day_col[row] = day
+
+
+@numba.njit(cache=True)
+def encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray) -> None:
+    """Keys ``item x n_users + user`` of (item, user) pairs into ``out`` (``ShareKeys.encode``)."""
     for i in range(len(item)):
         out[i] = np.int64(item[i]) * n_users + np.int64(user[i])
-    return out
 
 
 @numba.njit(cache=True)
-def sorted_contains(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Which of ``x`` are in the sorted array ``keys`` (``ShareKeys.contains``)."""
-    out = np.zeros(len(x), np.bool_)
+def sorted_contains(keys: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """``out[i]``: whether ``x[i]`` is in the sorted array ``keys`` (``ShareKeys.contains``)."""
     n = len(keys)
     for i in range(len(x)):
         lo, hi = 0, n
@@ -298,14 +381,20 @@ def sorted_contains(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
             else:
                 hi = mid
         out[i] = lo < n and keys[lo] == x[i]
-    return out
 
 
 @numba.njit(cache=True)
-def sorted_union(keys: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """The sorted union of the sorted, distinct ``keys`` and any ``new`` (``ShareKeys.add``)."""
-    new = np.sort(new)
-    out = np.empty(len(keys) + len(new), keys.dtype)
+def add_keys(
+    keys: np.ndarray, item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray
+) -> int:
+    """The sorted union of the sorted, distinct ``keys`` and the keys of (item, user) pairs.
+
+    Writes it to the start of ``out`` (length at least ``len(keys) + len(item)``) and
+    returns its length (``ShareKeys.add``; keys as :func:`encode_keys`).
+    """
+    new = np.empty(len(item), np.int64)
+    encode_keys(item, user, n_users, new)
+    new.sort()
     i = j = m = 0
     while i < len(keys) or j < len(new):
         if j == len(new) or (i < len(keys) and keys[i] <= new[j]):
@@ -317,19 +406,21 @@ def sorted_union(keys: np.ndarray, new: np.ndarray) -> np.ndarray:
         if m == 0 or out[m - 1] != v:
             out[m] = v
             m += 1
-    return out[:m].copy()
+    return m
 
 
 @numba.njit(cache=True)
-def keys_of_live_items(keys: np.ndarray, live: np.ndarray, n_users: int) -> np.ndarray:
-    """The ``keys`` whose item (``key // n_users``) is live (``ShareKeys.keep_items``)."""
-    out = np.empty(len(keys), keys.dtype)
+def keys_of_live_items(keys: np.ndarray, live: np.ndarray, n_users: int, out: np.ndarray) -> int:
+    """The ``keys`` whose item (``key // n_users``) is live (``ShareKeys.keep_items``).
+
+    Writes them to the start of ``out`` and returns how many there are.
+    """
     m = 0
     for i in range(len(keys)):
         if live[keys[i] // n_users]:
             out[m] = keys[i]
             m += 1
-    return out[:m].copy()
+    return m
 
 
 @numba.njit(cache=True)
@@ -339,7 +430,8 @@ def mark_victims(
     first_harm_day: np.ndarray,
     child: np.ndarray,
     day: int,
-) -> tuple[np.ndarray, int]:
+    new: np.ndarray,
+) -> tuple[int, int]:
     """Mark first-time victims among ``targets`` (``HarmModel._harm_victims``).
 
     Args:
@@ -347,18 +439,17 @@ def mark_victims(
         victim, first_harm_day: per user, updated in place for the new victims.
         child: per user, aged 13-17.
         day: today.
+        new: out, shape (k,) int64: the new victims' ids, sorted and distinct, first.
 
     Returns:
-        ``(new, n_child)``: the new victims' ids, sorted and distinct (int64), and how
-        many of them are children.
+        ``(n_new, n_child)``: the number of new victims and how many are children.
     """
-    new = np.empty(len(targets), np.int64)
     m = 0
     for t in targets:
         if not victim[t]:
             new[m] = t
             m += 1
-    new = np.sort(new[:m])
+    new[:m].sort()
     n = 0
     n_child = 0
     for i in range(m):
@@ -369,7 +460,7 @@ def mark_victims(
             first_harm_day[new[i]] = day
             if child[new[i]]:
                 n_child += 1
-    return new[:n].copy(), n_child
+    return n, n_child
 
 
 @numba.njit(cache=True)
@@ -381,7 +472,9 @@ def police_reports(
     p_harassment: float,
     p_deepfake: float,
     active: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+    who: np.ndarray,
+    offence: np.ndarray,
+) -> int:
     """Which acts their victims report to the police, as which offence (``_police_reports``).
 
     An act is reported with the probability of its kind (``draw[i] <`` it) and only if
@@ -389,12 +482,14 @@ def police_reports(
     sharing, deepfake creation). Harassment is harassment; a deepfake is sharing if
     ``shared`` and sharing is an offence, else creation.
 
+    Args:
+        who, offence: out, shape (k,) int64 and int8: abuser index and offence of the
+            reported acts, first.
+
     Returns:
-        ``(abuser_idx, offence)`` of the reported acts, int64 and int8.
+        The number of reported acts.
     """
     k = len(abuser_idx)
-    who = np.empty(k, np.int64)
-    offence = np.empty(k, np.int8)
     m = 0
     for i in range(k):
         harass = kinds[i] == HARASSMENT
@@ -410,7 +505,7 @@ def police_reports(
             who[m] = abuser_idx[i]
             offence[m] = off
             m += 1
-    return who[:m].copy(), offence[:m].copy()
+    return m
 
 
 @numba.njit(cache=True)
@@ -428,7 +523,8 @@ def screen_at_upload(
     review_due_h: np.ndarray,
     proactive: np.ndarray,
     reports: np.ndarray,
-) -> np.ndarray:
+    reported: np.ndarray,
+) -> int:
     """Automated screening of new items and their targets' reports (``post_harmful_items``).
 
     New item ``first + i`` is detected if ``r_detect[i] < recall[plat, kind]``; it then
@@ -437,11 +533,13 @@ def screen_at_upload(
     undetected item is reported by its target if ``r_report[i] < report_prob``
     (``reports`` + 1).
 
+    Args:
+        reported: out, shape (k,) int64: ids of the reported items, first, increasing.
+
     Returns:
-        Ids of the reported items, increasing (int64).
+        The number of reported items.
     """
     k = len(plat)
-    out = np.empty(k, np.int64)
     m = 0
     for i in range(k):
         row = first + i
@@ -451,9 +549,9 @@ def screen_at_upload(
             proactive[row] = True
         elif r_report[i] < report_prob:
             reports[row] += 1
-            out[m] = row
+            reported[m] = row
             m += 1
-    return out[:m].copy()
+    return m
 
 
 @numba.njit(cache=True)
@@ -466,7 +564,11 @@ def reviews_to_queue(
     platform: np.ndarray,
     benign_reports: np.ndarray,
     capacity: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    q_ids: np.ndarray,
+    q_h: np.ndarray,
+    q_plat: np.ndarray,
+    backlog: np.ndarray,
+) -> int:
     """Reported items that enter a review queue, and each platform's backlog (``_queue_reviews``).
 
     An item's first report counts (items in id order; ``sorted_unique``: the ids are
@@ -475,15 +577,16 @@ def reviews_to_queue(
     ``benign_reports``) exceeds its ``capacity`` per day has a backlog of 24 h per
     capacity's worth beyond it; an infinite capacity has none.
 
+    Args:
+        q_ids, q_h, q_plat: out, shape (k,): the queued items, their report hours and
+            platforms (int64), first.
+        backlog: out, backlog in hours per platform.
+
     Returns:
-        ``(ids, report_h, plat, backlog_h)``: the queued items, their report hours and
-        platforms (int64), and the backlog in hours per platform.
+        The number of queued items.
     """
     k = len(ids)
     order = np.arange(k) if sorted_unique else np.argsort(ids, kind="mergesort")
-    q_ids = np.empty(k, np.int64)
-    q_h = np.empty(k)
-    q_plat = np.empty(k, np.int64)
     n_plat = len(capacity)
     load = np.zeros(n_plat, np.int64)
     m = 0
@@ -499,30 +602,28 @@ def reviews_to_queue(
             q_plat[m] = platform[item]
             load[platform[item]] += 1
             m += 1
-    backlog = np.zeros(n_plat)
     for j in range(n_plat):
+        backlog[j] = 0.0
         if np.isfinite(capacity[j]):
             over = (load[j] + benign_reports[j]) / max(capacity[j], 1e-9) - 1.0
             backlog[j] = HOURS * (over if over > 0.0 else 0.0)
-    return q_ids[:m].copy(), q_h[:m].copy(), q_plat[:m].copy(), backlog
+    return m
 
 
 @numba.njit(cache=True)
-def review_spread(plat: np.ndarray, z: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """``sigma[plat] x`` normal deviates given to the platforms in turn (``_queue_reviews``).
+def review_spread(plat: np.ndarray, z: np.ndarray, sigma: np.ndarray, out: np.ndarray) -> None:
+    """``out = sigma[plat] x`` normal deviates given to the platforms in turn (``_queue_reviews``).
 
     The deviates ``z`` go to the queued items of platform 0 (in item order), then
     platform 1, and so on.
     """
     k = len(plat)
-    out = np.empty(k)
     m = 0
     for j in range(len(sigma)):
         for i in range(k):
             if plat[i] == j:
                 out[i] = sigma[j] * z[m]
                 m += 1
-    return out
 
 
 @numba.njit(cache=True)
