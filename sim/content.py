@@ -32,9 +32,10 @@ NEVER = np.inf
 class _Columns:
     """Growable struct-of-arrays with amortised O(1) growth.
 
-    New rows are counted in with :meth:`reserve` and written by the caller (kernels in
-    ``sim/kernels/posting.py``). Rows never used hold each column's fill value
-    (``_fill``, else 0), so a writer may leave out columns whose new rows take it.
+    New rows are appended (:meth:`append`), or counted in with :meth:`reserve` and
+    written by a kernel (``sim/kernels/posting.py``). Rows never used hold each column's
+    fill value (``_fill``, else 0), so a kernel may leave out columns whose new rows take
+    it.
     """
 
     _spec: ClassVar[dict[str, type]] = {}
@@ -62,13 +63,24 @@ class _Columns:
         """Count in ``k`` new rows for a kernel to fill; return the first one's index.
 
         Rows never used before hold the fill values; rows freed by a compaction
-        (``Shares.compact``) keep their old values, so the caller must write every
+        (``Shares.drop_spent``) keep their old values, so the caller must write every
         column of a table that compacts.
         """
         self._grow(k)
         lo = self.n
         self.n = lo + k
         return lo
+
+    def append(self, **cols: np.ndarray | float) -> np.ndarray:
+        """Append rows given as equal-length arrays (or scalars, after one array).
+
+        Columns not given take their fill value. Returns the new rows' indices.
+        """
+        k = len(next(iter(cols.values())))
+        lo = self.reserve(k)
+        for name in self._spec:
+            getattr(self, name)[lo : lo + k] = cols.get(name, self._fill.get(name, 0))
+        return np.arange(lo, lo + k)
 
     def view(self, name: str) -> np.ndarray:
         """The filled part of column ``name``."""
@@ -182,12 +194,6 @@ class ShareKeys:
         keys = np.empty(len(item), np.int64)
         posting.encode_keys(item, user, self.n_users, keys)
         return keys
-
-    def contains(self, keys: np.ndarray) -> np.ndarray:
-        """Boolean mask: which ``keys`` are already recorded."""
-        found = np.zeros(len(keys), bool)
-        posting.sorted_contains(self.keys, keys, found)
-        return found
 
     def add(self, item: np.ndarray, user: np.ndarray) -> None:
         """Record that each ``user`` shared the ``item`` (pairs already recorded are ignored)."""

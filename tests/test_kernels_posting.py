@@ -22,9 +22,9 @@ def test_numpy_sum_is_numpys_sum_bit_for_bit():
     rng = np.random.default_rng(0)
     for n in [*range(300), 1000, 4097, 8192, 8193, 100_003]:
         a = rng.random(n + 3) * np.exp(rng.normal(0.0, 5.0, n + 3))
-        got = posting.numpy_sum(a, 2, n)
+        got = posting._numpy_sum(a, 2, n)
         assert got == a[2 : 2 + n].sum(), n
-    assert np.signbit(posting.numpy_sum(np.array([-0.0]), 0, 1)) == np.signbit(
+    assert np.signbit(posting._numpy_sum(np.array([-0.0]), 0, 1)) == np.signbit(
         np.array([-0.0]).sum()
     )
 
@@ -100,7 +100,7 @@ def test_choose_targets_matches_the_array_code(local_prob):
 
 
 def test_share_keys_match_the_array_code():
-    """Encode, add (with repeats and known keys), contains and keep_items as numpy did."""
+    """Encode, add (with repeats and known keys) and keep_items as numpy did."""
     rng = np.random.default_rng(3)
     keys = ShareKeys(50)
     ref = np.zeros(0, np.int64)
@@ -109,10 +109,6 @@ def test_share_keys_match_the_array_code():
         user = rng.integers(0, 50, 30)
         new = keys.encode(item, user)
         np.testing.assert_array_equal(new, item.astype(np.int64) * 50 + user)
-        probe = rng.integers(0, 2000, 40)
-        pos = np.minimum(np.searchsorted(ref, probe), max(len(ref) - 1, 0))
-        expected = ref[pos] == probe if len(ref) else np.zeros(len(probe), bool)
-        np.testing.assert_array_equal(keys.contains(probe), expected)
         keys.add(item, user)
         ref = np.union1d(ref, new)
         np.testing.assert_array_equal(keys.keys, ref)

@@ -5,7 +5,7 @@ themselves are made with numpy in ``sim/model.py`` and passed in as arrays of un
 (see the package docstring). Where a kernel replaces numpy arithmetic, it performs the
 same floating-point operations in the same order, so results are bit-for-bit those of
 the array code it replaces (a float sum over a row, for instance, follows numpy's
-pairwise summation: :func:`numpy_sum`).
+pairwise summation: :func:`_numpy_sum`).
 
 Kernels write their results into arrays the caller allocates (``out``) and return only
 counts: numba takes ~1 us to hand a new array back to Python, several times what
@@ -27,7 +27,7 @@ HOURS = 24.0
 
 
 @numba.njit(cache=True)
-def search_right(cum: np.ndarray, x: float) -> int:
+def _search_right(cum: np.ndarray, x: float) -> int:
     """``np.searchsorted(cum, x, side="right")`` for a non-decreasing ``cum``: first i with cum[i] > x."""
     lo, hi = 0, len(cum)
     while lo < hi:
@@ -41,7 +41,7 @@ def search_right(cum: np.ndarray, x: float) -> int:
 
 @numba.njit(cache=True)
 def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
-    """numpy's sum of at most 128 numbers ``a[lo:lo + n]`` (see :func:`numpy_sum`)."""
+    """numpy's sum of at most 128 numbers ``a[lo:lo + n]`` (see :func:`_numpy_sum`)."""
     if n < 8:
         res = -0.0
         for i in range(lo, lo + n):
@@ -69,7 +69,7 @@ def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
 
 
 @numba.njit(cache=True)
-def numpy_sum(a: np.ndarray, lo: int, n: int) -> float:
+def _numpy_sum(a: np.ndarray, lo: int, n: int) -> float:
     """Sum of ``a[lo:lo + n]`` (float64, contiguous) in numpy's order, so bit-for-bit ``.sum()``.
 
     numpy adds fewer than 8 numbers in turn, up to 128 with 8 interleaved partial sums,
@@ -179,7 +179,7 @@ def weighted_targets(
     n_local = 0
     n_with = 0
     for i in range(k):
-        targets[i] = min(search_right(cum, r[i] * total), n_users - 1)
+        targets[i] = min(_search_right(cum, r[i] * total), n_users - 1)
         if r[k + i] < local_prob:
             n_local += 1
             c = creators[i]
@@ -263,7 +263,7 @@ def choose_platforms(
         c = creators[i]
         for j in range(n_plat):
             w[j] = (1.0 if member[c, j] else 0.0) * pull[j]
-        tot = numpy_sum(w, 0, n_plat)
+        tot = _numpy_sum(w, 0, n_plat)
         x = r[i] * tot
         cum = 0.0
         choice = 0
@@ -366,21 +366,6 @@ def encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarra
     """Keys ``item x n_users + user`` of (item, user) pairs into ``out`` (``ShareKeys.encode``)."""
     for i in range(len(item)):
         out[i] = np.int64(item[i]) * n_users + np.int64(user[i])
-
-
-@numba.njit(cache=True)
-def sorted_contains(keys: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
-    """``out[i]``: whether ``x[i]`` is in the sorted array ``keys`` (``ShareKeys.contains``)."""
-    n = len(keys)
-    for i in range(len(x)):
-        lo, hi = 0, n
-        while lo < hi:  # first position with keys[pos] >= x[i]
-            mid = (lo + hi) >> 1
-            if keys[mid] < x[i]:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[i] = lo < n and keys[lo] == x[i]
 
 
 @numba.njit(cache=True)
