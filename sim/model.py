@@ -413,23 +413,23 @@ class HarmModel(Model):
         rng = self.streams["content"]
         self._join_fringe()
         self._ban_evasion()
+        # One row per act: unshared deepfakes, then harassment, then shared deepfakes.
+        unshared, harass, shared = acts["unshared"], acts["harass"], acts["shared"]
+        n_u, n_h, n_s = posting.count_acts(unshared, harass, shared)
+        n = n_u + n_h + n_s
+        who, creators, kinds = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
+        posting.expand_acts(unshared, harass, shared, ab.ids, who, creators, kinds)
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
-        n_unshared = acts["unshared"]
-        who = np.repeat(self._abuser_range, n_unshared)
-        if len(who):
-            targets = self._choose_targets(ab.ids[who], DEEPFAKE, rng)
-            aware = rng.random(len(who)) < self.cfg.justice.victim_aware_prob_unshared_deepfake
+        if n_u:
+            targets = self._choose_targets(creators[:n_u], DEEPFAKE, rng)
+            aware = rng.random(n_u) < self.cfg.justice.victim_aware_prob_unshared_deepfake
             self._harm_victims(targets[aware])
-            self._police_reports(who[aware], DEEPFAKE, shared=False)
+            self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
         # Harassment first, then shared deepfakes, each in abuser order.
-        harass, shared = acts["harass"], acts["shared"]
-        n_acts = int(harass.sum()) + int(shared.sum())
         self._new_items_today = np.zeros(0, np.int64)
-        if n_acts == 0:
+        if n_h + n_s == 0:
             return
-        who, creators = np.empty(n_acts, np.int64), np.empty(n_acts, np.int64)
-        kinds = np.empty(n_acts, np.int8)
-        posting.expand_acts(harass, shared, ab.ids, who, creators, kinds)
+        who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
         plat = self._choose_platforms(creators, rng)
         ok = plat >= 0
         if not ok.all():
@@ -442,7 +442,7 @@ class HarmModel(Model):
         for kind, sel in ((HARASSMENT, slice(0, n_h)), (DEEPFAKE, slice(n_h, k))):
             if sel.stop > sel.start:
                 targets[sel] = self._choose_targets(creators[sel], kind, rng)
-        created_h = self.day * HOURS + rng.random(k) * HOURS
+        r_hour = rng.random(k)  # posted at a uniform time of the day
         appeal = draw_appeal(rng, k, self.cfg.content.appeal_exponent)
         items = self.items
         first = items.reserve(k)
@@ -452,7 +452,7 @@ class HarmModel(Model):
             targets,
             kinds,
             plat,
-            created_h,
+            r_hour,
             appeal,
             self.day,
             items.creator,
@@ -464,6 +464,7 @@ class HarmModel(Model):
             items.day,
         )  # the other columns as new: live, not removed, no views, shares, reports or review
         ids = np.arange(first, first + k)
+        created_h = items.created_h[first : first + k]
         self._new_items_today = ids
         self._add_shares(ids, creators, created_h, plat)
         self._harm_victims(targets)
@@ -1162,6 +1163,8 @@ class HarmModel(Model):
             return
         j = self.cfg.justice
         draw = self.streams["justice"].random(len(abuser_idx))
+        if j.police_report_prob_harassment <= 0 and j.police_report_prob_deepfake <= 0:
+            return  # nobody reports
         if np.ndim(kinds) == 0:  # one kind for every act
             kinds = np.full(len(abuser_idx), kinds, np.int8)
         k = len(abuser_idx)

@@ -117,36 +117,39 @@ def _numpy_sum(a: np.ndarray, lo: int, n: int) -> float:
 
 
 @numba.njit(cache=True)
+def count_acts(
+    unshared: np.ndarray, harass: np.ndarray, shared: np.ndarray
+) -> tuple[int, int, int]:
+    """Totals of the day's acts per abuser: unshared deepfakes, harassment, shared deepfakes."""
+    return unshared.sum(), harass.sum(), shared.sum()
+
+
+@numba.njit(cache=True)
 def expand_acts(
+    unshared: np.ndarray,
     harass: np.ndarray,
     shared: np.ndarray,
     ids: np.ndarray,
     who: np.ndarray,
     creators: np.ndarray,
     kinds: np.ndarray,
-) -> int:
-    """One row per act: harassment first, then shared deepfakes, each in abuser order.
+) -> None:
+    """One row per act: unshared deepfakes, then harassment, then shared deepfakes.
+
+    Within each block the acts are in abuser order (``post_harmful_items``).
 
     Args:
-        harass, shared: acts per abuser today, shape (n_abusers,) int.
+        unshared, harass, shared: acts per abuser today, shape (n_abusers,) int.
         ids: user id of each abuser.
         who, creators, kinds: out, shape (total acts,): abuser index (int64), user id
             (int64) and kind (HARASSMENT or DEEPFAKE, int8) of each act.
-
-    Returns:
-        The number of harassment acts (the first rows).
     """
     m = 0
-    for a in range(len(harass)):
-        for _ in range(harass[a]):
-            who[m], creators[m], kinds[m] = a, ids[a], HARASSMENT
-            m += 1
-    n_harass = m
-    for a in range(len(shared)):
-        for _ in range(shared[a]):
-            who[m], creators[m], kinds[m] = a, ids[a], DEEPFAKE
-            m += 1
-    return n_harass
+    for counts, kind in ((unshared, DEEPFAKE), (harass, HARASSMENT), (shared, DEEPFAKE)):
+        for a in range(len(counts)):
+            for _ in range(counts[a]):
+                who[m], creators[m], kinds[m] = a, ids[a], kind
+                m += 1
 
 
 @numba.njit(cache=True)
@@ -333,7 +336,7 @@ def write_items(
     targets: np.ndarray,
     kinds: np.ndarray,
     plat: np.ndarray,
-    created_h: np.ndarray,
+    r_hour: np.ndarray,
     appeal: np.ndarray,
     day: int,
     creator_col: np.ndarray,
@@ -348,7 +351,8 @@ def write_items(
 
     Writes the columns given (``*_col``: creator, target, kind, platform, created_h,
     appeal, day); the other columns of never-used rows already hold their values for a
-    new item (``HarmfulItems._fill``).
+    new item (``HarmfulItems._fill``). Item i is posted at hour ``day x 24 + r_hour[i] x
+    24`` (a uniform time of the day).
     """
     for i in range(len(creators)):
         row = first + i
@@ -356,7 +360,7 @@ def write_items(
         target_col[row] = targets[i]
         kind_col[row] = kinds[i]
         platform_col[row] = plat[i]
-        created_col[row] = created_h[i]
+        created_col[row] = day * HOURS + r_hour[i] * HOURS
         appeal_col[row] = appeal[i]
         day_col[row] = day
 
