@@ -431,8 +431,8 @@ class HarmModel(Model):
             return
         who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
         plat = self._choose_platforms(creators, rng)
-        ok = plat >= 0
-        if not ok.all():
+        if plat.min() < 0:  # creators on no open platform post nothing
+            ok = plat >= 0
             creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
         k = len(creators)
         if k == 0:

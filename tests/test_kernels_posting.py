@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.content import DEEPFAKE, HARASSMENT, LIVE, HarmfulItems, ShareKeys
+from sim.content import DEEPFAKE, HARASSMENT, LIVE, HarmfulItems, ShareKeys, Shares
 from sim.kernels import posting
 from sim.model import HarmModel
 from tests.helpers import small_config
@@ -301,3 +301,79 @@ def test_reserved_item_rows_hold_a_new_items_values():
     assert np.isinf(items.removed_h[3:]).all() and np.isinf(items.review_due_h).all()
     assert np.isinf(items.reported_h).all() and (items.state == LIVE).all()
     assert not items.views.any() and not items.reports.any() and not items.proactive.any()
+
+
+def test_expand_acts_matches_repeat():
+    """Rows: unshared deepfakes, harassment, shared deepfakes, each in abuser order."""
+    rng = np.random.default_rng(5)
+    unshared, harass, shared = (rng.poisson(0.7, 30) for _ in range(3))
+    ids = np.sort(rng.choice(1000, 30, replace=False)).astype(np.int64)
+    assert posting.count_acts(unshared, harass, shared) == (
+        unshared.sum(),
+        harass.sum(),
+        shared.sum(),
+    )
+    n = int(unshared.sum() + harass.sum() + shared.sum())
+    who, creators, kinds = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
+    posting.expand_acts(unshared, harass, shared, ids, who, creators, kinds)
+    ref_who = np.repeat(np.tile(np.arange(30), 3), np.concatenate([unshared, harass, shared]))
+    np.testing.assert_array_equal(who, ref_who)
+    np.testing.assert_array_equal(creators, ids[ref_who])
+    ref_kinds = np.repeat(
+        [DEEPFAKE, HARASSMENT, DEEPFAKE], [unshared.sum(), harass.sum(), shared.sum()]
+    )
+    np.testing.assert_array_equal(kinds, ref_kinds)
+
+
+def test_screen_at_upload_matches_the_array_code():
+    """Detected items come down after the automated delay; the rest may be reported."""
+    rng = np.random.default_rng(6)
+    k, first = 200, 7
+    plat = rng.integers(0, 3, k)
+    kinds = rng.integers(0, 2, k).astype(np.int8)
+    created_h = rng.random(k) * 24.0
+    recall = rng.random((3, 2))
+    auto_delay = np.array([0.5, 2.0, 7.0])
+    r_detect, e_delay, r_report = rng.random(k), rng.exponential(1.0, k), rng.random(k)
+    due, proactive, reports = np.full(300, np.inf), np.zeros(300, bool), np.ones(300, np.int64)
+    reported = np.empty(k, np.int64)
+    n_rep = posting.screen_at_upload(
+        first, plat, kinds, created_h, recall, auto_delay, r_detect, e_delay, r_report,
+        0.3, due, proactive, reports, reported,
+    )  # fmt: skip
+    detected = r_detect < recall[plat, kinds]
+    new = slice(first, first + k)
+    ref_due = np.full(300, np.inf)
+    ref_due[new][detected] = (created_h + e_delay * auto_delay[plat])[detected]
+    np.testing.assert_array_equal(due, ref_due)
+    np.testing.assert_array_equal(proactive[new], detected)
+    rep = ~detected & (r_report < 0.3)
+    np.testing.assert_array_equal(reports[new], 1 + rep)
+    np.testing.assert_array_equal(reported[:n_rep], np.flatnonzero(rep) + first)
+    assert 0 < n_rep < k - detected.sum()
+
+
+def test_write_shares_matches_the_array_code():
+    """Audience from the sharer's contacts on the platform; potential views per item."""
+    rng = np.random.default_rng(8)
+    aud_T = (rng.random((3, 50)) * 40).astype(np.float32)
+    k = 60
+    item, sharer, plat = rng.integers(10, 20, k), rng.integers(0, 50, k), rng.integers(0, 3, k)
+    t_h = rng.random(k)
+    sh = Shares(capacity=16)
+    sh.append(item=np.array([1]), sharer=np.array([2]), t_h=np.array([0.5]), audience=np.ones(1))
+    potential = rng.random(30)
+    ref_potential = potential.copy()
+    first = sh.reserve(k)
+    posting.write_shares(
+        first, item, sharer, t_h, plat, aud_T, 0.3, sh.item, sh.sharer, sh.t_h, sh.audience,
+        potential,
+    )  # fmt: skip
+    audience = aud_T[plat, sharer].astype(np.float64)
+    np.testing.assert_array_equal(sh.view("audience"), np.concatenate([[1.0], audience]))
+    np.testing.assert_array_equal(sh.view("item"), np.concatenate([[1], item]))
+    np.testing.assert_array_equal(sh.view("sharer"), np.concatenate([[2], sharer]))
+    np.testing.assert_array_equal(sh.view("t_h"), np.concatenate([[0.5], t_h]))
+    sums = np.bincount(item - 10, weights=audience * 0.3)
+    ref_potential[10 : 10 + len(sums)] += sums
+    np.testing.assert_array_equal(potential, ref_potential)
