@@ -1077,8 +1077,7 @@ class HarmModel(Model):
         items = self.items
         mod = self.moderation()
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
-        k = len(ids)
-        queued, queued_h, plat = np.empty(k, np.int64), np.empty(k), np.empty(k, np.int64)
+        queued = np.empty(len(ids), np.int64)
         backlog = np.empty(len(self.platform_list))
         n = posting.reviews_to_queue(
             ids,
@@ -1090,8 +1089,6 @@ class HarmModel(Model):
             self._benign_reports,
             self.review_capacity(),
             queued,
-            queued_h,
-            plat,
             backlog,
         )
         if n == 0:
@@ -1100,12 +1097,13 @@ class HarmModel(Model):
         # The normal draws go to the platforms in turn (platform order, then item order).
         z = self.streams["moderation"].standard_normal(n)
         spread = np.empty(n)
-        posting.review_spread(plat[:n], z, mod.review_sigma, spread)
+        posting.review_spread(ids, queued, items.platform, z, mod.review_sigma, spread)
         np.exp(spread, out=spread)
         posting.set_review_times(
-            queued[:n],
-            queued_h,
-            plat,
+            ids,
+            report_h,
+            queued,
+            items.platform,
             spread,
             mod.review_hours,
             backlog,

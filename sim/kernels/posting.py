@@ -553,9 +553,7 @@ def reviews_to_queue(
     platform: np.ndarray,
     benign_reports: np.ndarray,
     capacity: np.ndarray,
-    q_ids: np.ndarray,
-    q_h: np.ndarray,
-    q_plat: np.ndarray,
+    queued: np.ndarray,
     backlog: np.ndarray,
 ) -> int:
     """Reported items that enter a review queue, and each platform's backlog (``_queue_reviews``).
@@ -567,8 +565,9 @@ def reviews_to_queue(
     capacity's worth beyond it; an infinite capacity has none.
 
     Args:
-        q_ids, q_h, q_plat: out, shape (k,): the queued items, their report hours and
-            platforms (int64), first.
+        ids, report_h: reported items and report hours, shape (k,).
+        queued: out, shape (k,) int64: positions in ``ids`` of the queued reports, first,
+            in item order.
         backlog: out, backlog in hours per platform.
 
     Returns:
@@ -586,9 +585,7 @@ def reviews_to_queue(
             continue
         prev = item
         if review_due_h[item] == np.inf and state[item] == LIVE:
-            q_ids[m] = item
-            q_h[m] = report_h[o]
-            q_plat[m] = platform[item]
+            queued[m] = o
             load[platform[item]] += 1
             m += 1
     for j in range(n_plat):
@@ -600,17 +597,24 @@ def reviews_to_queue(
 
 
 @numba.njit(cache=True)
-def review_spread(plat: np.ndarray, z: np.ndarray, sigma: np.ndarray, out: np.ndarray) -> None:
-    """``out = sigma[plat] x`` normal deviates given to the platforms in turn (``_queue_reviews``).
+def review_spread(
+    ids: np.ndarray,
+    queued: np.ndarray,
+    platform: np.ndarray,
+    z: np.ndarray,
+    sigma: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out = sigma[platform] x`` normal deviates given to the platforms in turn (``_queue_reviews``).
 
-    The deviates ``z`` go to the queued items of platform 0 (in item order), then
-    platform 1, and so on.
+    The deviates ``z`` (one per queued report, ``len(z)`` of them) go to the queued
+    items (``ids[queued[i]]``) of platform 0 in turn, then platform 1, and so on.
     """
-    k = len(plat)
+    n = len(z)
     m = 0
     for j in range(len(sigma)):
-        for i in range(k):
-            if plat[i] == j:
+        for i in range(n):
+            if platform[ids[queued[i]]] == j:
                 out[i] = sigma[j] * z[m]
                 m += 1
 
@@ -619,7 +623,8 @@ def review_spread(plat: np.ndarray, z: np.ndarray, sigma: np.ndarray, out: np.nd
 def set_review_times(
     ids: np.ndarray,
     report_h: np.ndarray,
-    plat: np.ndarray,
+    queued: np.ndarray,
+    platform: np.ndarray,
     spread: np.ndarray,
     review_hours: np.ndarray,
     backlog_h: np.ndarray,
@@ -630,13 +635,17 @@ def set_review_times(
 ) -> None:
     """Due hour of each queued review (``_queue_reviews``), written in place.
 
-    Delay: the platform's median ``review_hours`` x ``spread`` (log-normal factor) plus
-    its backlog, at most ``duty_h`` on platforms that meet the takedown duty.
+    Queued report i is of item ``ids[queued[i]]``, made at ``report_h[queued[i]]``, for
+    ``len(spread)`` reports. Delay: the platform's median ``review_hours`` x ``spread``
+    (log-normal factor) plus its backlog, at most ``duty_h`` on platforms that meet the
+    takedown duty.
     """
-    for i in range(len(ids)):
-        p = plat[i]
+    for i in range(len(spread)):
+        item = ids[queued[i]]
+        h = report_h[queued[i]]
+        p = platform[item]
         delay = review_hours[p] * spread[i] + backlog_h[p]
         if meets_duty[p]:
             delay = min(delay, duty_h)
-        review_due_h[ids[i]] = report_h[i] + delay
-        reported_h[ids[i]] = report_h[i]
+        review_due_h[item] = h + delay
+        reported_h[item] = h
