@@ -232,6 +232,7 @@ class HarmModel(Model):
         self._denied_today = np.zeros(n_plat)
         self._denied_day = -2  # day of the cached exposure denied (none yet)
         self._denied_cache = np.zeros(n_plat)
+        self._no_displacement = np.ones(n_plat)  # platform weights without displacement
         self._benign_reports = np.zeros(n_plat)
         self._events_mark = 0  # events before this index were logged on earlier days
         self._platform_column_names = [
@@ -982,11 +983,19 @@ class HarmModel(Model):
         Horta Ribeiro et al. 2021; see :meth:`_exposure_denied`).
         """
         beta = self.cfg.abusers.displacement_sensitivity
-        open_ = self.moderation().open
         # Without displacement every weight is exp(0) = 1 and the exposure denied does not matter.
-        pull = np.exp(-beta * self._exposure_denied()) * open_ if beta != 0 else open_ * 1.0
+        displacement = (
+            np.exp(-beta * self._exposure_denied()) if beta != 0 else self._no_displacement
+        )
         plat = np.empty(len(creators), np.int64)
-        posting.choose_platforms(self.users.member, creators, pull, rng.random(len(creators)), plat)
+        posting.choose_platforms(
+            self.users.member,
+            creators,
+            displacement,
+            self.moderation().open,
+            rng.random(len(creators)),
+            plat,
+        )
         return plat
 
     def _exposure_denied(self) -> np.ndarray:

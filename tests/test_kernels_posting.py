@@ -44,10 +44,12 @@ def test_choose_platforms_matches_the_array_code(n_plat):
     member = rng.random((300, n_plat)) < 0.4
     member[:20] = False  # creators on no platform get -1
     creators = rng.integers(0, 300, 500)
-    pull = np.exp(-2.0 * rng.random(n_plat)) * (rng.random(n_plat) < 0.8)
+    displacement = np.exp(-2.0 * rng.random(n_plat))
+    open_ = rng.random(n_plat) < 0.8
+    pull = displacement * open_
     r = rng.random(len(creators))
     got = np.empty(len(creators), np.int64)
-    n_none = posting.choose_platforms(member, creators, pull, r, got)
+    n_none = posting.choose_platforms(member, creators, displacement, open_, r, got)
     np.testing.assert_array_equal(got, reference_platforms(member, creators, pull, r))
     assert n_none == (got == -1).sum() > 0
 

@@ -240,18 +240,25 @@ def contact_targets(
 
 @numba.njit(cache=True)
 def choose_platforms(
-    member: np.ndarray, creators: np.ndarray, pull: np.ndarray, r: np.ndarray, out: np.ndarray
+    member: np.ndarray,
+    creators: np.ndarray,
+    displacement: np.ndarray,
+    open_: np.ndarray,
+    r: np.ndarray,
+    out: np.ndarray,
 ) -> int:
     """Platform of each act (``HarmModel._choose_platforms``).
 
     Act i goes to platform j with probability proportional to
-    ``member[creators[i], j] x pull[j]``: the first j whose cumulative weight exceeds
-    ``r[i]`` x the total, at most the last platform; -1 if every weight is 0.
+    ``member[creators[i], j] x pull[j]``, ``pull = displacement x open_``: the first j
+    whose cumulative weight exceeds ``r[i]`` x the total, at most the last platform; -1
+    if every weight is 0.
 
     Args:
         member: users x platforms membership (bool).
         creators: creator of each act, shape (k,).
-        pull: weight of each platform, shape (n_platforms,).
+        displacement: weight of each platform for abusers, shape (n_platforms,).
+        open_: whether each platform still serves the UK (bool).
         r: uniforms, shape (k,).
         out: platform index per act, shape (k,) int64.
 
@@ -259,7 +266,10 @@ def choose_platforms(
         The number of acts with no platform (-1).
     """
     k = len(creators)
-    n_plat = len(pull)
+    n_plat = len(open_)
+    pull = np.empty(n_plat)
+    for j in range(n_plat):
+        pull[j] = displacement[j] * (1.0 if open_[j] else 0.0)
     w = np.empty(n_plat)
     n_none = 0
     for i in range(k):
