@@ -120,7 +120,10 @@ def _numpy_sum(a: np.ndarray, lo: int, n: int) -> float:
 def count_acts(
     unshared: np.ndarray, harass: np.ndarray, shared: np.ndarray
 ) -> tuple[int, int, int]:
-    """Totals of the day's acts per abuser: unshared deepfakes, harassment, shared deepfakes."""
+    """Totals of the day's acts per type, from the counts per abuser (``post_harmful_items``).
+
+    They size the outputs of :func:`expand_acts`.
+    """
     return unshared.sum(), harass.sum(), shared.sum()
 
 
