@@ -44,7 +44,6 @@ from sim.kernels import posting, spread
 from sim.kernels import review as kreview
 from sim.population import (
     DEEPFAKE_CREATION,
-    DEEPFAKE_SHARING,
     HARASSMENT_OFFENCE,
     MAN,
     OTHER,
