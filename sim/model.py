@@ -86,6 +86,23 @@ PLATFORM_SERIES = (
 )
 
 
+def sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
+    """``rng.binomial(n, p)`` for counts ``n`` (int64) that are mostly zero.
+
+    numpy draws nothing for a zero count, so drawing the few nonzero counts one by one
+    consumes the stream exactly as the array call does and gives the same values; it is
+    cheaper while they are few (a scalar draw costs ~0.5 us, the array call ~5 us plus
+    ~7 ns per element).
+    """
+    nonzero = n.nonzero()[0]
+    if len(nonzero) > 8:
+        return rng.binomial(n, p)
+    out = np.zeros(len(n), np.int64)
+    for i in nonzero.tolist():
+        out[i] = rng.binomial(n[i], p)
+    return out
+
+
 @dataclass(frozen=True, eq=False)  # compared by identity (a new table means a change)
 class ModerationTable:
     """Every platform's moderation parameters today, as arrays indexed by platform.
@@ -223,6 +240,13 @@ class HarmModel(Model):
         self._events: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
         self._acts = np.zeros((self.abusers.n, 3))
+        # abusers_decide's working arrays (per offence: one row of abusers each).
+        a = self.abusers.n
+        self._deter_sanction, self._willing = np.empty((3, a)), np.empty((3, a), bool)
+        self._rate, self._free = np.empty(a), np.empty(a, bool)
+        self._act_counts = tuple(
+            np.empty(a, np.int64) for _ in range(3)
+        )  # harass, shared, unshared
         self._removal_log: list[tuple[np.ndarray, np.ndarray]] = []
         self.deepfakes_created_today = 0
         self.deepfake_reshares = 0
@@ -382,7 +406,8 @@ class HarmModel(Model):
         cfg = self.cfg.abusers
         rng = self.streams["abusers"]
         # Perceived certainty x severity for acts that are offences; custody stops attempts.
-        sanction, rate, free = kreview.deterrence_inputs(
+        sanction, rate, free, willing = self._deter_sanction, self._rate, self._free, self._willing
+        kreview.deterrence_inputs(
             ab.alpha,
             ab.beta,
             self._severity_factor,
@@ -390,21 +415,32 @@ class HarmModel(Model):
             ab.incapacitated_until,
             self.day,
             ab.propensity,
+            sanction,
+            rate,
+            free,
         )
-        willing = np.empty((ab.n, 3), bool)
         for k in range(3):
-            willing[:, k] = self.abuser_rule.willing(
-                cfg.gain_mean, ab.risk_aversion, sanction[:, k], cfg.threshold, rng
+            willing[k] = self.abuser_rule.willing(
+                cfg.gain_mean, ab.risk_aversion, sanction[k], cfg.threshold, rng
             )
         attempts = rng.poisson(rate)
-        deepfake_attempts = rng.binomial(attempts, cfg.deepfake_share)
-        created = deepfake_attempts * willing[:, DEEPFAKE_CREATION]
-        shared_draw = rng.binomial(created, cfg.deepfake_share_prob)
+        deepfake_attempts = sparse_binomial(rng, attempts, cfg.deepfake_share)
+        created = deepfake_attempts * willing[DEEPFAKE_CREATION]
+        shared_draw = sparse_binomial(rng, created, cfg.deepfake_share_prob)
         # Acts per abuser and offence today (self._acts, kept in place).
-        harass, shared, unshared, n_created, self._willing_share = kreview.tally_acts(
-            attempts, deepfake_attempts, created, shared_draw, willing, free, self._acts
+        harass, shared, unshared = self._act_counts
+        self.deepfakes_created_today, self._willing_share = kreview.tally_acts(
+            attempts,
+            deepfake_attempts,
+            created,
+            shared_draw,
+            willing,
+            free,
+            self._acts,
+            harass,
+            shared,
+            unshared,
         )
-        self.deepfakes_created_today = n_created
         return {"harass": harass, "shared": shared, "unshared": unshared}
 
     def post_harmful_items(self, acts: dict[str, np.ndarray]) -> None:
@@ -791,16 +827,26 @@ class HarmModel(Model):
         created_by = kreview.items_per_platform(self._new_items_today, items.platform, n_plat)
         removed_by = kreview.items_per_platform(self._removed_today, items.platform, n_plat)
         self._created_by_platform = created_by
+        # Today's per-platform arrays as Python numbers (one conversion each). Views stay
+        # numpy scalars: the window sums them, and Python sums floats with compensation
+        # but np.float64 without, so a change of type would change the sums.
+        harm_views, benign_views = self._harm_views_by_platform, self._benign_views
+        posts_l, wrongful_l = self._benign_posts.tolist(), self._wrongful.tolist()
+        harm_l, benign_l = harm_views.tolist(), benign_views.tolist()
+        created_l, removed_l = created_by.tolist(), removed_by.tolist()
+        denied_l, dismissed_l = self._denied_today.tolist(), self._dismissed.tolist()
+        left_harm_l = self._left_today["harm"].tolist()
+        left_wrongful_l = self._left_today["wrongful"].tolist()
         for p in self.platform_list:
             j = p.index
             p.revenue_today = p.spend_today = 0.0
             if p.exited:
                 p.window.push()
                 continue
-            posts = max(self._benign_posts[j], 1e-9)
-            total_views = self._benign_views[j] + self._harm_views_by_platform[j]
-            harm_share = self._harm_views_by_platform[j] / max(total_views, 1e-9)
-            engagement = 1.0 - content.engagement_loss_per_removed_share * self._wrongful[j] / posts
+            posts = max(posts_l[j], 1e-9)
+            total_views = benign_l[j] + harm_l[j]
+            harm_share = harm_l[j] / max(total_views, 1e-9)
+            engagement = 1.0 - content.engagement_loss_per_removed_share * wrongful_l[j] / posts
             engagement += content.harmful_engagement_premium * harm_share
             uk_active = p.cfg.uk_users * p.active_share()
             p.revenue_today = p.cfg.arpu_gbp * uk_active * max(engagement, 0.0) / 365.0
@@ -808,15 +854,15 @@ class HarmModel(Model):
                 p.revenue_today *= 0.5
             p.spend_today = self._daily_spend(p)
             p.window.push(
-                harmful_views=self._harm_views_by_platform[j],
-                total_views=total_views,
-                created=int(created_by[j]),
-                removed=int(removed_by[j]),
-                denied=float(self._denied_today[j]),
-                unresolved_reports=float(self._dismissed[j]),
-                left_harm=float(self._left_today["harm"][j]),
-                left_wrongful=float(self._left_today["wrongful"][j]),
-                wrongful=float(self._wrongful[j]),
+                harmful_views=harm_views[j],
+                total_views=benign_views[j] + harm_views[j],
+                created=created_l[j],
+                removed=removed_l[j],
+                denied=denied_l[j],
+                unresolved_reports=float(dismissed_l[j]),
+                left_harm=left_harm_l[j],
+                left_wrongful=left_wrongful_l[j],
+                wrongful=wrongful_l[j],
             )
         self._denied_day = -2  # the windows moved on
 

@@ -153,27 +153,29 @@ def test_abuser_kernels(rng: np.random.Generator) -> None:
     active = np.array([True, False, True])
     incap = rng.integers(-1, 20, a)
     propensity = rng.random(a) * 0.2
-    sanction, rate, free = k.deterrence_inputs(alpha, beta, severity, active, incap, 10, propensity)
+    sanction, rate, free = np.empty((3, a)), np.empty(a), np.empty(a, bool)
+    k.deterrence_inputs(alpha, beta, severity, active, incap, 10, propensity, sanction, rate, free)
     ref_free = incap < 10
-    assert_array_equal(sanction, alpha / (alpha + beta) * severity * active)
+    assert_array_equal(sanction, (alpha / (alpha + beta) * severity * active).T)
     assert_array_equal(rate, propensity * ref_free)
     assert_array_equal(free, ref_free)
 
     attempts = rng.poisson(rate * 20)
     deepfakes = rng.binomial(attempts, 0.3)
-    willing = rng.random((a, 3)) < 0.7
-    created = deepfakes * willing[:, 2]
+    willing = rng.random((3, a)) < 0.7  # one row per offence
+    created = deepfakes * willing[2]
     shared_draw = rng.binomial(created, 0.5)
     acts = rng.random((a, 3))  # yesterday's, overwritten
-    harass, shared, unshared, n_created, share = k.tally_acts(
-        attempts, deepfakes, created, shared_draw, willing, free, acts
+    harass, shared, unshared = (rng.integers(0, 9, a) for _ in range(3))  # overwritten
+    n_created, share = k.tally_acts(
+        attempts, deepfakes, created, shared_draw, willing, free, acts, harass, shared, unshared
     )
-    assert_array_equal(harass, (attempts - deepfakes) * willing[:, 0])
-    assert_array_equal(shared, shared_draw * willing[:, 1])
+    assert_array_equal(harass, (attempts - deepfakes) * willing[0])
+    assert_array_equal(shared, shared_draw * willing[1])
     assert_array_equal(unshared, created - shared)
     assert_array_equal(acts, np.stack([harass, shared, created], axis=1).astype(float))
     assert n_created == int(created.sum())
-    assert share == np.count_nonzero(willing[free, 0]) / np.count_nonzero(free)
+    assert share == np.count_nonzero(willing[0, free]) / np.count_nonzero(free)
 
     ref_alpha = 0.5 + (alpha - 0.5) * 0.99
     ref_beta = 9.5 + (beta - 9.5) * 0.99
@@ -203,3 +205,20 @@ def test_day_counts_and_items_per_platform(rng: np.random.Generator) -> None:
             k.items_per_platform(ids, platform, N_PLAT),
             np.bincount(platform[ids], minlength=N_PLAT),
         )
+
+
+@pytest.mark.parametrize("p", [0.0, 0.15, 0.7, 1.0])
+def test_sparse_binomial_draws_as_numpy(p: float) -> None:
+    """Same values and the same stream left as rng.binomial, few nonzero counts or many."""
+    from sim.model import sparse_binomial
+
+    for n_nonzero in (0, 1, 3, 8, 9, 40):
+        n = np.zeros(300, np.int64)
+        n[np.random.default_rng(n_nonzero).choice(300, n_nonzero, replace=False)] = (
+            1 + np.arange(n_nonzero) % 5
+        )
+        a, b = np.random.default_rng(7), np.random.default_rng(7)
+        got, ref = sparse_binomial(a, n, p), b.binomial(n, p)
+        assert got.dtype == ref.dtype
+        assert_array_equal(got, ref)
+        assert a.random() == b.random()  # the stream continues where numpy's does

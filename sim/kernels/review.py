@@ -281,28 +281,27 @@ def deterrence_inputs(
     incapacitated_until: np.ndarray,
     day: int,
     propensity: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sanction: np.ndarray,
+    rate: np.ndarray,
+    free: np.ndarray,
+) -> None:
     """What each abuser weighs today: expected sanction per offence and the attempt rate.
 
-    Expected sanction is perceived certainty ``alpha / (alpha + beta)`` x the offence's
-    severity factor, 0 for an act that is no offence (``active``), shape (a, 3). Abusers
+    Expected sanction is perceived certainty ``alpha / (alpha + beta)`` (shape (a, 3)) x
+    the offence's severity factor, 0 for an act that is no offence (``active``). Abusers
     in custody (``incapacitated_until >= day``) attempt nothing.
 
-    Returns:
-        (expected sanction (a, 3), attempts per day (a,), free (a,) bool).
-        Used by :meth:`sim.model.HarmModel.abusers_decide`.
+    Writes (in place): ``sanction`` (3, a), one contiguous row per offence (what a
+    decision rule is given); ``rate``, attempts per day (a,); ``free`` (a,) bool.
+    Used by :meth:`sim.model.HarmModel.abusers_decide`.
     """
     a, n_off = alpha.shape
-    sanction = np.empty((a, n_off))
-    rate = np.empty(a)
-    free = np.empty(a, np.bool_)
     for i in range(a):
         for k in range(n_off):
             s = alpha[i, k] / (alpha[i, k] + beta[i, k]) * severity_factor[k]
-            sanction[i, k] = s * (1.0 if active[k] else 0.0)
+            sanction[k, i] = s * (1.0 if active[k] else 0.0)
         free[i] = incapacitated_until[i] < day
         rate[i] = propensity[i] * (1.0 if free[i] else 0.0)
-    return sanction, rate, free
 
 
 @numba.njit(cache=True)
@@ -314,28 +313,31 @@ def tally_acts(
     willing: np.ndarray,
     free: np.ndarray,
     acts: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    harass: np.ndarray,
+    shared: np.ndarray,
+    unshared: np.ndarray,
+) -> tuple[int, float]:
     """Today's acts per abuser, from the attempts drawn and the willingness per offence.
 
     Attempts that are not deepfakes are harassment (if willing to harass); of the
-    deepfakes ``created``, ``shared_draw`` are shared (if willing to share). In place:
-    ``acts`` (a, 3) holds the acts per offence (population.OFFENCES order).
+    deepfakes ``created``, ``shared_draw`` are shared (if willing to share). ``willing``
+    is (3, a), one row per offence (population.OFFENCES order).
+
+    Writes (in place): ``acts`` (a, 3), the acts per offence; ``harass``, ``shared``
+    and ``unshared`` (a,): harassment items, deepfakes shared and deepfakes kept
+    unshared per abuser.
 
     Returns:
-        (harassment items, deepfakes shared, deepfakes kept unshared (int64, (a,));
-        deepfakes created in all; share of free abusers willing to harass).
+        (deepfakes created in all; share of free abusers willing to harass).
         Used by :meth:`sim.model.HarmModel.abusers_decide`.
     """
     a = len(attempts)
-    harass = np.empty(a, np.int64)
-    shared = np.empty(a, np.int64)
-    unshared = np.empty(a, np.int64)
     n_created = 0
     n_free = 0
     n_willing = 0
     for i in range(a):
-        harass[i] = (attempts[i] - deepfake_attempts[i]) * willing[i, HARASSMENT_OFFENCE]
-        shared[i] = shared_draw[i] * willing[i, DEEPFAKE_SHARING]
+        harass[i] = (attempts[i] - deepfake_attempts[i]) * willing[HARASSMENT_OFFENCE, i]
+        shared[i] = shared_draw[i] * willing[DEEPFAKE_SHARING, i]
         unshared[i] = created[i] - shared[i]
         acts[i, HARASSMENT_OFFENCE] = harass[i]
         acts[i, DEEPFAKE_SHARING] = shared[i]
@@ -343,9 +345,9 @@ def tally_acts(
         n_created += created[i]
         if free[i]:
             n_free += 1
-            if willing[i, HARASSMENT_OFFENCE]:
+            if willing[HARASSMENT_OFFENCE, i]:
                 n_willing += 1
-    return harass, shared, unshared, n_created, n_willing / n_free if n_free else 0.0
+    return n_created, n_willing / n_free if n_free else 0.0
 
 
 @numba.njit(cache=True)
