@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.kernels import posting
-from sim.kernels.review import live_items
+from sim.kernels.review import count_live, live_items
 from sim.kernels.spread import compact_shares
 
 HARASSMENT, DEEPFAKE = 0, 1
@@ -136,6 +136,10 @@ class HarmfulItems(_Columns):
         ids = live_items(self.state, self._first_live, self.n, LIVE)
         self._first_live = int(ids[0]) if len(ids) else self.n
         return ids
+
+    def n_live(self) -> int:
+        """Number of items still drawing views."""
+        return count_live(self.state, self._first_live, self.n, LIVE)
 
 
 def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:

@@ -258,9 +258,11 @@ class HarmModel(Model):
         self._no_displacement = np.ones(n_plat)  # platform weights without displacement
         self._benign_reports = np.zeros(n_plat)
         self._events_mark = 0  # events before this index were logged on earlier days
-        self._platform_column_names = [
-            tuple(f"{col}__{p.name}" for col in PLATFORM_SERIES) for p in self.platform_list
+        # The per-platform columns of the time series, platform by platform.
+        self._platform_columns = [
+            f"{col}__{p.name}" for p in self.platform_list for col in PLATFORM_SERIES
         ]
+        self._by_gender, self._by_kind = np.empty(3, np.int64), np.empty(2, np.int64)
         self._suspended = np.zeros((self.abusers.n, n_plat), bool)
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
@@ -636,6 +638,7 @@ class HarmModel(Model):
             self._benign_views = (self._aud_T @ ea32).astype(
                 np.float64
             ) * self.cfg.content.view_prob
+            self._benign_views_total = float(self._benign_views.sum())
         posts = self._benign_posts
         benign_report_prob = self.cfg.content.benign_report_prob
         wrongful = np.zeros(len(self.platform_list))
@@ -1319,36 +1322,46 @@ class HarmModel(Model):
         new = self._new_items_today
         removed = self._removed_today
         harm_v = max(self._harmful_views_today, 0.0)
-        total = float(self._benign_views.sum()) + harm_v
+        total = self._benign_views_total + harm_v
         nv = np.concatenate(self._victims_today) if self._victims_today else np.zeros(0, np.int64)
-        by_gender, n_child, by_kind, n_proactive = kreview.day_counts(
-            nv, u.gender, u.child, new, items.kind, removed, items.proactive
+        n_child, n_proactive = kreview.day_counts(
+            nv,
+            u.gender,
+            u.child,
+            new,
+            items.kind,
+            removed,
+            items.proactive,
+            self._by_gender,
+            self._by_kind,
         )
+        by_gender, by_kind = self._by_gender.tolist(), self._by_kind.tolist()
+        ab = self.abusers
+        # Mean perceived certainty of harassment being punished (alpha / (alpha + beta)).
+        alpha, beta = ab.alpha[:, HARASSMENT_OFFENCE], ab.beta[:, HARASSMENT_OFFENCE]
         row: dict[str, float] = {
             "day": self.day,
             "total_views": total,
             "harmful_views": harm_v,
             "harmful_views_per_10k": 1e4 * harm_v / total if total > 0 else 0.0,
             "harmful_items_created": len(new),
-            "harassment_items_created": int(by_kind[HARASSMENT]),
-            "deepfake_items_shared": int(by_kind[DEEPFAKE]),
+            "harassment_items_created": by_kind[HARASSMENT],
+            "deepfake_items_shared": by_kind[DEEPFAKE],
             "deepfakes_created": self.deepfakes_created_today,
             "harmful_items_removed": len(removed),
             "harmful_items_removed_proactive": n_proactive,
-            "live_harmful_items": len(items.live_ids()),
-            "victims_new_women": int(by_gender[WOMAN]),
-            "victims_new_men": int(by_gender[MAN]),
-            "victims_new_other": int(by_gender[OTHER]),
+            "live_harmful_items": items.n_live(),
+            "victims_new_women": by_gender[WOMAN],
+            "victims_new_men": by_gender[MAN],
+            "victims_new_other": by_gender[OTHER],
             "victims_new_children": n_child,
             "wrongful_removals": float(self._wrongful.sum()),
             "accounts_suspended": self._suspended_today,
             "self_censoring_users": int(np.count_nonzero(u.self_censoring)),
             "users_left_any_platform": int(np.count_nonzero(u.left_any)),
             "abusers_offending_share": self._willing_share,
-            "perceived_certainty_mean": float(
-                self.abusers.perceived_certainty()[:, HARASSMENT_OFFENCE].mean()
-            )
-            if self.abusers.n
+            "perceived_certainty_mean": float((alpha / (alpha + beta)).sum()) / ab.n
+            if ab.n
             else 0.0,
             "fines_imposed_gbp": self.regulator.fines_today,
             "open_investigations": len(self.regulator.open),
@@ -1365,28 +1378,24 @@ class HarmModel(Model):
             self._harm_views_by_platform.tolist(),
             self._created_by_platform.tolist(),
         )
-        for p, keys in zip(self.platform_list, self._platform_column_names, strict=True):
+        values: list[float] = []
+        for p in self.platform_list:
             j = p.index
             cap = capacity[j]
-            row.update(
-                zip(
-                    keys,
-                    (
-                        0.0 if p.exited else p.effort,
-                        0.0 if p.exited else recall[j],
-                        0.0 if p.exited else fpr[j],
-                        cap if math.isfinite(cap) else -1.0,
-                        members[j],
-                        max(harm_views[j], 0.0),
-                        created[j],
-                        p.spend_today,
-                        p.revenue_today,
-                        0.0,
-                        int(p.exited),
-                    ),
-                    strict=True,
-                )
+            values += (  # in PLATFORM_SERIES order
+                0.0 if p.exited else p.effort,
+                0.0 if p.exited else recall[j],
+                0.0 if p.exited else fpr[j],
+                cap if math.isfinite(cap) else -1.0,
+                members[j],
+                max(harm_views[j], 0.0),
+                created[j],
+                p.spend_today,
+                p.revenue_today,
+                0.0,
+                int(p.exited),
             )
+        row.update(zip(self._platform_columns, values, strict=True))
         for e in self._events_today():
             if e["kind"] in ("fine", "daily_penalty") and e["platform"]:
                 row[f"fines_gbp__{e['platform']}"] += e["amount_gbp"]

@@ -27,6 +27,7 @@ def test_live_items_and_due_for_review(rng: np.random.Generator) -> None:
     for lo in (0, 1, 250, 499, 500):
         ref = lo + np.flatnonzero(state[lo:] == LIVE)
         assert_array_equal(k.live_items(state, lo, len(state), LIVE), ref)
+        assert k.count_live(state, lo, len(state), LIVE) == len(ref)
     live = k.live_items(state, 0, len(state), LIVE)
     due_h = np.where(rng.random(500) < 0.5, np.inf, rng.random(500) * 48)
     assert_array_equal(k.due_for_review(live, due_h, 24.0), live[due_h[live] < 24.0])
@@ -192,8 +193,9 @@ def test_day_counts_and_items_per_platform(rng: np.random.Generator) -> None:
     kind = rng.integers(0, 2, 50).astype(np.int8)
     proactive = rng.random(50) < 0.4
     new, removed = np.arange(20, 50), np.array([1, 7, 30, 44])
-    by_gender, n_child, by_kind, n_pro = k.day_counts(
-        victims, gender, child, new, kind, removed, proactive
+    by_gender, by_kind = np.full(3, 99), np.full(2, 99)  # overwritten
+    n_child, n_pro = k.day_counts(
+        victims, gender, child, new, kind, removed, proactive, by_gender, by_kind
     )
     assert_array_equal(by_gender, np.bincount(gender[victims], minlength=3))
     assert n_child == np.count_nonzero(child[victims])

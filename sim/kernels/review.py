@@ -36,6 +36,19 @@ def live_items(state: np.ndarray, lo: int, n: int, live: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
+def count_live(state: np.ndarray, lo: int, n: int, live: int) -> int:
+    """Number of ids ``i`` in ``[lo, n)`` with ``state[i] == live``.
+
+    Used by :meth:`sim.content.HarmfulItems.n_live`.
+    """
+    count = 0
+    for i in range(lo, n):
+        if state[i] == live:
+            count += 1
+    return count
+
+
+@numba.njit(cache=True)
 def due_for_review(live: np.ndarray, review_due_h: np.ndarray, end_h: float) -> np.ndarray:
     """The ``live`` items whose pending review falls due before ``end_h`` (hours).
 
@@ -383,26 +396,30 @@ def day_counts(
     kind: np.ndarray,
     removed: np.ndarray,
     proactive: np.ndarray,
-) -> tuple[np.ndarray, int, np.ndarray, int]:
+    by_gender: np.ndarray,
+    by_kind: np.ndarray,
+) -> tuple[int, int]:
     """Counts for the day's row of the time series.
 
+    Writes (in place): ``by_gender`` (3,), new ``victims`` by ``gender`` code;
+    ``by_kind`` (2,), items posted today by ``kind``.
+
     Returns:
-        (new ``victims`` by ``gender`` code (int64, (3,)); of them, children; items
-        posted today by ``kind`` (int64, (2,)); items ``removed`` today by automated
+        (children among the new victims; items ``removed`` today by automated
         detection). Used by :meth:`sim.model.HarmModel.record`.
     """
-    by_gender = np.zeros(3, np.int64)
+    by_gender[:] = 0
     children = 0
     for v in victims:
         by_gender[gender[v]] += 1
         children += child[v]
-    by_kind = np.zeros(2, np.int64)
+    by_kind[:] = 0
     for i in new_items:
         by_kind[kind[i]] += 1
     n_proactive = 0
     for i in removed:
         n_proactive += proactive[i]
-    return by_gender, children, by_kind, n_proactive
+    return children, n_proactive
 
 
 @numba.njit(cache=True)
