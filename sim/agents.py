@@ -9,6 +9,7 @@ simulated users stand for ``uk_users`` real users of each platform.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -741,7 +742,7 @@ class CriminalJustice(Agent):
         """Cases the police can take on today (stochastic rounding keeps the mean exact)."""
         rng = self.model.streams["justice"]
         mean = self.cfg.capacity_cases_per_100k_users_per_day * self.model.users.n / 1e5
-        return int(np.floor(mean + rng.random()))
+        return math.floor(mean + rng.random())
 
     def step(self) -> None:
         """Triage today's reports, then make the charging and trial decisions that are due."""
@@ -764,8 +765,8 @@ class CriminalJustice(Agent):
             self.stage = np.concatenate([self.stage, np.zeros(len(ab), np.int8)])
             self.due = np.concatenate([self.due, due])
 
-        now = self.due <= day
-        if not now.any():  # no decision due today (no random numbers are drawn then)
+        # No decision due today (no case open, or none due): nothing is drawn then.
+        if len(self.due) == 0 or not (now := self.due <= day).any():
             self.charged_today = self.convicted_today = _NO_CASES
             return
         charge_now = now & (self.stage == 0)

@@ -15,6 +15,7 @@ comparisons paired.
 from __future__ import annotations
 
 import math
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,10 @@ PLATFORM_SERIES = (
 )
 
 
+# What a platform's moderation parameters follow (HarmModel.moderation's cache key).
+_MODERATION_STATE = operator.attrgetter("effort", "meets_duty", "exited")
+
+
 def sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
     """``rng.binomial(n, p)`` for counts ``n`` (int64) that are mostly zero.
 
@@ -154,6 +159,10 @@ class HarmModel(Model):
         self.deepfake_creation_active = False
         self._offence_key: tuple[bool, bool] | None = None
         self._member_seen: np.ndarray | None = None  # memberships at the last audience refresh
+        # users.self_censoring is set only by _respond, which counts the times it sets any;
+        # benign_activity's sums are those of the count _censoring_seen (-1: none yet).
+        self._censoring_changes = 0
+        self._censoring_seen = -1
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
         self._moderation_key: tuple[Any, ...] | None = None
         self._capacity_key: tuple[Any, ...] | None = None
@@ -326,10 +335,7 @@ class HarmModel(Model):
     def moderation(self) -> ModerationTable:
         """The platforms' moderation parameters now (recomputed only when they change)."""
         # Scenario switches (priority offence, duty) depend only on the policy being on.
-        key = (
-            self.policy_active,
-            *[(p.effort, p.meets_duty, p.exited) for p in self.platform_list],
-        )
+        key = (self.policy_active, *map(_MODERATION_STATE, self.platform_list))
         if key != self._moderation_key:
             self._moderation_key = key
             ps = self.platform_list
@@ -630,8 +636,8 @@ class HarmModel(Model):
         rng = self.streams["moderation"]
         # Posts and views per platform change only when self-censoring or the monthly
         # audiences change (activity itself is fixed); otherwise yesterday's sums are today's.
-        if not np.array_equal(u.self_censoring, self._censoring_seen):
-            self._censoring_seen = u.self_censoring.copy()
+        if self._censoring_seen != self._censoring_changes:
+            self._censoring_seen = self._censoring_changes
             ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
             ea32 = ea.astype(np.float32)
             self._benign_posts = (self._member_T @ ea32).astype(np.float64)
@@ -639,11 +645,11 @@ class HarmModel(Model):
                 np.float64
             ) * self.cfg.content.view_prob
             self._benign_views_total = float(self._benign_views.sum())
-        posts = self._benign_posts
+        posts = self._benign_posts.tolist()
         benign_report_prob = self.cfg.content.benign_report_prob
         wrongful = np.zeros(len(self.platform_list))
         self._benign_reports = np.zeros(len(self.platform_list))
-        fpr = self.moderation().fpr
+        fpr = self.moderation().fpr.tolist()
         pop = self.cfg.population
         # Authors of wrongly removed posts are drawn only if they can respond.
         responds = (
@@ -660,9 +666,9 @@ class HarmModel(Model):
                 reports = rng.poisson(posts[j] * benign_report_prob)
                 by_review = rng.binomial(reports, 1.0 - p.cfg.review_accuracy)
             self._benign_reports[j] = reports
-            wrongful[j] = auto + by_review
-            if wrongful[j] > 0 and responds:
-                authors = self._sample_authors(j, int(wrongful[j]), rng)
+            wrongful[j] = n_wrongful = auto + by_review
+            if n_wrongful > 0 and responds:
+                authors = self._sample_authors(j, n_wrongful, rng)
                 self._respond(
                     authors,
                     j,
@@ -925,7 +931,7 @@ class HarmModel(Model):
         member_changed = changed is None or len(changed) > 0
         if member_changed:
             self._member_seen = u.member.copy()
-            self._censoring_seen = None  # benign_activity recomputes its sums
+            self._censoring_seen = -1  # benign_activity recomputes its sums
             self._aud_T = self._contacts_T * self._member_T
             for p in getattr(self, "platform_list", ()):
                 if p.exited:
@@ -1264,6 +1270,7 @@ class HarmModel(Model):
         censor = rng.random(len(users)) < p_censor
         if censor.any():
             u.self_censoring[users[censor]] = True
+            self._censoring_changes += 1
         leave = rng.random(len(users)) < p_leave
         if not leave.any():
             return
