@@ -253,13 +253,13 @@ class Platform(Agent):
         )
         # Harmful views a year at this effort, relative to what is seen now.
         annual_harmful = obs.rate("harmful_views") * 365 * self.scale
-        current_recall, current_fpr = classifier_point(self.effort, self.skill())
-        keep = (1.0 - recall) / max(1.0 - float(current_recall), 1e-9)
+        current_recall, current_fpr = self.operating_point()
+        keep = (1.0 - recall) / max(1.0 - current_recall, 1e-9)
         reputation = cfg.reputation_cost_per_harmful_view_gbp * annual_harmful * keep
         # Users lost to harm fall with recall; users lost to wrongful removals rise with the
         # false-positive rate (Liu et al. 2022); each costs its lifetime revenue.
         floor = 1e-5  # wrongful removals from mistaken reviews happen even at zero effort
-        wrongful_scale = (fpr + floor) / (float(current_fpr) + floor)
+        wrongful_scale = (fpr + floor) / (current_fpr + floor)
         lost_users = (
             365
             * self.scale

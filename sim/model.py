@@ -754,7 +754,8 @@ class HarmModel(Model):
         """Items expire; targets of ended items self-censor or leave, more so the longer exposed."""
         items = self.items
         # Items below the mark have all been responded to: the search starts there.
-        ended, self._responded_below = kreview.end_items(
+        # Harm grows with the share of its expected views the item drew (exposure).
+        ended, exposure, self._responded_below = kreview.end_items(
             items.live_ids(),
             items.created_h,
             self.cfg.content.item_lifetime_days * HOURS,
@@ -764,13 +765,6 @@ class HarmModel(Model):
             self._responded_below,
             LIVE,
             EXPIRED,
-        )
-        if len(ended) == 0:
-            return
-        rng = self.streams["content"]
-        # Harm grows with the share of its expected views the item drew (exposure).
-        exposure = kreview.harm_targets(
-            ended,
             items.views,
             items.potential_views,
             items.kind,
@@ -779,6 +773,9 @@ class HarmModel(Model):
             self.cfg.content.deepfake_harm_weight,
             self.users.harm,
         )
+        if len(ended) == 0:
+            return
+        rng = self.streams["content"]
         pop = self.cfg.population
         if pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0:
             return  # victims never respond: draw nothing

@@ -103,7 +103,7 @@ def test_after_removal(rng: np.random.Generator) -> None:
     assert_array_equal(hit, np.flatnonzero(draw < suspension[platform[gone]]))
 
 
-def test_end_items_and_harm_targets(rng: np.random.Generator) -> None:
+def test_end_items_harms_targets(rng: np.random.Generator) -> None:
     n = 300
     state = rng.choice([LIVE, REMOVED, EXPIRED], size=n, p=[0.6, 0.2, 0.2]).astype(np.int8)
     responded = (state != LIVE) & (rng.random(n) < 0.5)
@@ -118,31 +118,32 @@ def test_end_items_and_harm_targets(rng: np.random.Generator) -> None:
     ref_resp[ended_ref] = True
     pending = np.flatnonzero(~ref_resp[lo:])
     lo_ref = lo + int(pending[0]) if len(pending) else n
-    ended, new_lo = k.end_items(
-        live, created_h, 7 * 24.0, 190.0, state, responded, lo, LIVE, EXPIRED
-    )
-    assert_array_equal(ended, ended_ref)
-    assert new_lo == lo_ref
-    assert_array_equal(state, ref_state)
-    assert_array_equal(responded, ref_resp)
-    # Nothing new to respond to: the mark stays.
-    again, same_lo = k.end_items(
-        live[:0], created_h, 7 * 24.0, 190.0, state, responded, new_lo, LIVE, EXPIRED
-    )
-    assert len(again) == 0 and same_lo == new_lo
-
     views = rng.random(n) * 5
     potential = np.where(rng.random(n) < 0.1, 0.0, rng.random(n) * 6)
     kind = rng.integers(0, 2, n).astype(np.int8)
     target = rng.integers(0, 20, n)  # many items per target: order of additions matters
     harm = rng.random(20)
     ref_harm = harm.copy()
-    pot = np.maximum(potential[ended], 1e-9)
-    exposure_ref = 0.5 + 0.5 * np.minimum(1.0, views[ended] / pot)
-    weight = np.where(kind[ended] == DEEPFAKE, 3.0, 1.0)
-    np.add.at(ref_harm, target[ended], weight * exposure_ref)
-    exposure = k.harm_targets(ended, views, potential, kind, target, DEEPFAKE, 3.0, harm)
+    pot = np.maximum(potential[ended_ref], 1e-9)
+    exposure_ref = 0.5 + 0.5 * np.minimum(1.0, views[ended_ref] / pot)
+    weight = np.where(kind[ended_ref] == DEEPFAKE, 3.0, 1.0)
+    np.add.at(ref_harm, target[ended_ref], weight * exposure_ref)
+    content = (views, potential, kind, target, DEEPFAKE, 3.0, harm)
+
+    ended, exposure, new_lo = k.end_items(
+        live, created_h, 7 * 24.0, 190.0, state, responded, lo, LIVE, EXPIRED, *content
+    )
+    assert_array_equal(ended, ended_ref)
+    assert new_lo == lo_ref
+    assert_array_equal(state, ref_state)
+    assert_array_equal(responded, ref_resp)
     assert_array_equal(exposure, exposure_ref)
+    assert_array_equal(harm, ref_harm)
+    # Nothing new to respond to: the mark stays and nobody is harmed.
+    again, none, same_lo = k.end_items(
+        live[:0], created_h, 7 * 24.0, 190.0, state, responded, new_lo, LIVE, EXPIRED, *content
+    )
+    assert len(again) == 0 and len(none) == 0 and same_lo == new_lo
     assert_array_equal(harm, ref_harm)
 
 

@@ -223,17 +223,28 @@ def end_items(
     lo: int,
     live_state: int,
     expired_state: int,
-) -> tuple[np.ndarray, int]:
-    """Expire the ``live`` items older than ``lifetime_h`` at ``end_h``; collect ended items.
+    views: np.ndarray,
+    potential_views: np.ndarray,
+    kind: np.ndarray,
+    target: np.ndarray,
+    deepfake_kind: int,
+    deepfake_weight: float,
+    harm: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Expire the ``live`` items older than ``lifetime_h`` at ``end_h``; harm the targets
+    of the items that ended.
 
     In place: ``state`` of items posted ``lifetime_h`` or more hours before ``end_h``
     becomes ``expired_state``; every item from ``lo`` on that is no longer in
-    ``live_state`` and not yet ``responded`` is marked responded (states:
-    :mod:`sim.content`).
+    ``live_state`` and not yet ``responded`` has ended: it is marked responded and
+    ``harm`` of its target grows by weight x exposure, in item order (as ``np.add.at``).
+    Exposure is ``0.5 + 0.5 x min(1, views / potential views)`` (dimensionless, in
+    [0.5, 1]); a deepfake (``kind == deepfake_kind``) weighs ``deepfake_weight`` times a
+    harassment item. States: :mod:`sim.content`.
 
     Returns:
-        (the ids just marked responded, increasing; the first id from ``lo`` on not yet
-        responded, or the number of items, or ``lo`` if none was marked).
+        (the ids of the items that ended, increasing; their exposures; the first id from
+        ``lo`` on not yet responded, or the number of items, or ``lo`` if none ended).
         Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
     """
     for i in live:
@@ -247,42 +258,21 @@ def end_items(
             responded[i] = True
             ended[k] = i
             k += 1
+    exposure = np.empty(k)
     if k == 0:
-        return ended[:0], lo
+        return ended[:0], exposure, lo
+    for m in range(k):
+        i = ended[m]
+        pot = max(potential_views[i], 1e-9)
+        exposure[m] = 0.5 + 0.5 * min(1.0, views[i] / pot)
+        weight = deepfake_weight if kind[i] == deepfake_kind else 1.0
+        harm[target[i]] += weight * exposure[m]
     first = n
     for i in range(lo, n):
         if not responded[i]:
             first = i
             break
-    return ended[:k], first
-
-
-@numba.njit(cache=True)
-def harm_targets(
-    ended: np.ndarray,
-    views: np.ndarray,
-    potential_views: np.ndarray,
-    kind: np.ndarray,
-    target: np.ndarray,
-    deepfake_kind: int,
-    deepfake_weight: float,
-    harm: np.ndarray,
-) -> np.ndarray:
-    """Harm to the targets of ``ended`` items, scaled by the exposure each item had.
-
-    Exposure is ``0.5 + 0.5 x min(1, views / potential views)`` (dimensionless, in
-    [0.5, 1]); a deepfake (``kind == deepfake_kind``) weighs ``deepfake_weight`` times a harassment item. In place:
-    ``harm`` of each target grows by weight x exposure, in item order (as ``np.add.at``).
-    Returns the exposures. Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
-    """
-    exposure = np.empty(len(ended))
-    for k in range(len(ended)):
-        i = ended[k]
-        pot = max(potential_views[i], 1e-9)
-        exposure[k] = 0.5 + 0.5 * min(1.0, views[i] / pot)
-        weight = deepfake_weight if kind[i] == deepfake_kind else 1.0
-        harm[target[i]] += weight * exposure[k]
-    return exposure
+    return ended[:k], exposure, first
 
 
 @numba.njit(cache=True)
