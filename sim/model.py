@@ -159,10 +159,12 @@ class HarmModel(Model):
         self.deepfake_creation_active = False
         self._offence_key: tuple[bool, bool] | None = None
         self._member_seen: np.ndarray | None = None  # memberships at the last audience refresh
-        # users.self_censoring is set only by _respond, which counts the times it sets any;
-        # benign_activity's sums are those of the count _censoring_seen (-1: none yet).
-        self._censoring_changes = 0
+        # users.self_censoring and users.left_any are set only by _respond, which counts
+        # the times it sets any; benign_activity's sums are those of the count
+        # _censoring_seen (-1: none yet), record's user counts those of _counted_at.
+        self._censoring_changes = self._leaving_changes = 0
         self._censoring_seen = -1
+        self._counted_at = (-1, -1)
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
         self._moderation_key: tuple[Any, ...] | None = None
         self._capacity_key: tuple[Any, ...] | None = None
@@ -272,6 +274,8 @@ class HarmModel(Model):
             f"{col}__{p.name}" for p in self.platform_list for col in PLATFORM_SERIES
         ]
         self._by_gender, self._by_kind = np.empty(3, np.int64), np.empty(2, np.int64)
+        self._created_by_platform = np.zeros(n_plat, np.int64)  # today's, by settle
+        self._removed_by_platform = np.zeros(n_plat, np.int64)
         self._suspended = np.zeros((self.abusers.n, n_plat), bool)
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
@@ -828,11 +832,10 @@ class HarmModel(Model):
     def settle_platform_accounts(self) -> None:
         """Daily revenue and moderation spend per platform, GBP at UK scale."""
         content = self.cfg.content
-        n_plat = len(self.platform_list)
         items = self.items
-        created_by = kreview.items_per_platform(self._new_items_today, items.platform, n_plat)
-        removed_by = kreview.items_per_platform(self._removed_today, items.platform, n_plat)
-        self._created_by_platform = created_by
+        created_by, removed_by = self._created_by_platform, self._removed_by_platform
+        kreview.items_per_platform(self._new_items_today, items.platform, created_by)
+        kreview.items_per_platform(self._removed_today, items.platform, removed_by)
         # Today's per-platform arrays as Python numbers (one conversion each). Views stay
         # numpy scalars: the window sums them, and Python sums floats with compensation
         # but np.float64 without, so a change of type would change the sums.
@@ -1277,6 +1280,7 @@ class HarmModel(Model):
         lu, lp = lu[was], lp[was]
         u.member[lu, lp] = False
         u.left_any[lu] = True
+        self._leaving_changes += 1
         left = np.bincount(lp, minlength=len(self.platform_names))
         self._left_today[reason] += left
         self._members -= left
@@ -1340,6 +1344,10 @@ class HarmModel(Model):
             self._by_kind,
         )
         by_gender, by_kind = self._by_gender.tolist(), self._by_kind.tolist()
+        if self._counted_at != (self._censoring_changes, self._leaving_changes):
+            self._counted_at = (self._censoring_changes, self._leaving_changes)
+            self._n_self_censoring = int(np.count_nonzero(u.self_censoring))
+            self._n_left_any = int(np.count_nonzero(u.left_any))
         ab = self.abusers
         # Mean perceived certainty of harassment being punished (alpha / (alpha + beta)).
         alpha, beta = ab.alpha[:, HARASSMENT_OFFENCE], ab.beta[:, HARASSMENT_OFFENCE]
@@ -1361,8 +1369,8 @@ class HarmModel(Model):
             "victims_new_children": n_child,
             "wrongful_removals": float(self._wrongful.sum()),
             "accounts_suspended": self._suspended_today,
-            "self_censoring_users": int(np.count_nonzero(u.self_censoring)),
-            "users_left_any_platform": int(np.count_nonzero(u.left_any)),
+            "self_censoring_users": self._n_self_censoring,
+            "users_left_any_platform": self._n_left_any,
             "abusers_offending_share": self._willing_share,
             "perceived_certainty_mean": float((alpha / (alpha + beta)).sum()) / ab.n
             if ab.n

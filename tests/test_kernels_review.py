@@ -203,11 +203,10 @@ def test_day_counts_and_items_per_platform(rng: np.random.Generator) -> None:
     assert_array_equal(by_kind, np.bincount(kind[new], minlength=2))
     assert n_pro == np.count_nonzero(proactive[removed])
     platform = rng.integers(0, N_PLAT, 50).astype(np.int8)
+    counts = np.full(N_PLAT, 99)  # overwritten
     for ids in (new, removed, new[:0]):
-        assert_array_equal(
-            k.items_per_platform(ids, platform, N_PLAT),
-            np.bincount(platform[ids], minlength=N_PLAT),
-        )
+        k.items_per_platform(ids, platform, counts)
+        assert_array_equal(counts, np.bincount(platform[ids], minlength=N_PLAT))
 
 
 @pytest.mark.parametrize("p", [0.0, 0.15, 0.7, 1.0])

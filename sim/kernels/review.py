@@ -413,12 +413,11 @@ def day_counts(
 
 
 @numba.njit(cache=True)
-def items_per_platform(ids: np.ndarray, platform: np.ndarray, n_plat: int) -> np.ndarray:
-    """Number of the items ``ids`` on each platform (int64, shape (n_plat,)).
+def items_per_platform(ids: np.ndarray, platform: np.ndarray, counts: np.ndarray) -> None:
+    """Number of the items ``ids`` on each platform, written into ``counts`` (n_plat,).
 
     Used by :meth:`sim.model.HarmModel.settle_platform_accounts`.
     """
-    counts = np.zeros(n_plat, np.int64)
+    counts[:] = 0
     for i in ids:
         counts[platform[i]] += 1
-    return counts
