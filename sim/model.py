@@ -87,6 +87,10 @@ PLATFORM_SERIES = (
 )
 
 
+# No items (a day without removals); read-only, shared.
+_NO_ITEMS = np.zeros(0, np.int64)
+_NO_ITEMS.flags.writeable = False
+
 # What a platform's moderation parameters follow (HarmModel.moderation's cache key).
 _MODERATION_STATE = operator.attrgetter("effort", "meets_duty", "exited")
 
@@ -95,16 +99,17 @@ def sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.nda
     """``rng.binomial(n, p)`` for counts ``n`` (int64) that are mostly zero.
 
     numpy draws nothing for a zero count, so drawing the few nonzero counts one by one
-    consumes the stream exactly as the array call does and gives the same values; it is
-    cheaper while they are few (a scalar draw costs ~0.5 us, the array call ~5 us plus
-    ~7 ns per element).
+    consumes the stream exactly as the array call does and gives the same values. A
+    scalar draw costs ~0.5 us, an array call ~5 us plus ~7 ns per element: a few
+    nonzero counts are drawn one by one, more in one call on the nonzero ones.
     """
     nonzero = n.nonzero()[0]
-    if len(nonzero) > 8:
-        return rng.binomial(n, p)
     out = np.zeros(len(n), np.int64)
-    for i in nonzero.tolist():
-        out[i] = rng.binomial(n[i], p)
+    if len(nonzero) > 8:
+        out[nonzero] = rng.binomial(n[nonzero], p)
+    else:
+        for i in nonzero.tolist():
+            out[i] = rng.binomial(n[i], p)
     return out
 
 
@@ -262,7 +267,7 @@ class HarmModel(Model):
         self.deepfakes_created_today = 0
         self.deepfake_reshares = 0
         self.fringe_joins = 0
-        self._dismissed = np.zeros(n_plat)
+        self._dismissed = np.zeros(n_plat, np.int64)  # today's, by review_reports
         self._denied_today = np.zeros(n_plat)
         self._denied_day = -2  # day of the cached exposure denied (none yet)
         self._denied_cache = np.zeros(n_plat)
@@ -686,43 +691,42 @@ class HarmModel(Model):
     def review_reports(self) -> None:
         """Reviews falling due today remove what reviewers judge harmful (with error)."""
         items = self.items
-        n_plat = len(self.platform_list)
         due = kreview.due_for_review(items.live_ids(), items.review_due_h, (self.day + 1) * HOURS)
         self._suspended_today = 0
         if len(due) == 0:
-            self._dismissed = np.zeros(n_plat)
-            self._denied_today = np.zeros(n_plat)
-            self._removed_today = np.zeros(0, np.int64)
+            self._dismissed.fill(0)
+            self._denied_today.fill(0.0)
+            self._removed_today = _NO_ITEMS
             return
         rng = self.streams["moderation"]
         # Automated detections are removed outright; human reviews err with 1 - accuracy.
         # Reports that end with the item left up feed the complaints Ofcom hears about.
-        gone, at_h, self._dismissed = kreview.decide_reviews(
+        gone, at_h = kreview.decide_reviews(
             due,
             rng.random(len(due)),
             items.platform,
             items.proactive,
             self._review_accuracy,
             items.review_due_h,
-            n_plat,
+            self._dismissed,
         )
         self._remove(gone, at_h)
         self._removed_today = gone
         if len(gone) == 0:
-            self._denied_today = np.zeros(n_plat)
+            self._denied_today.fill(0.0)
             return
         # Share of each removed item's expected views that the removal prevented (what
         # the removal costs its creator; about 0 once the item's attention is spent).
         # Platforms suspend the accounts behind removed items, more often the harder
         # they moderate.
-        self._denied_today, hit = kreview.after_removal(
+        hit = kreview.after_removal(
             gone,
             rng.random(len(gone)),
             items.platform,
             items.views,
             items.potential_views,
             self.moderation().suspension_prob,
-            n_plat,
+            self._denied_today,
         )
         if len(hit):
             self._suspend_creators(gone[hit])

@@ -45,9 +45,8 @@ def test_decide_reviews(rng: np.random.Generator) -> None:
     gone_ref, kept = due[remove], due[~remove]
     at_ref = ref_due_h[gone_ref]
     ref_due_h[kept] = np.inf
-    gone, at_h, dismissed = k.decide_reviews(
-        due, draw, platform, proactive, accuracy, due_h, N_PLAT
-    )
+    dismissed = np.full(N_PLAT, 99)  # overwritten
+    gone, at_h = k.decide_reviews(due, draw, platform, proactive, accuracy, due_h, dismissed)
     assert_array_equal(gone, gone_ref)
     assert_array_equal(at_h, at_ref)
     assert_array_equal(due_h, ref_due_h)
@@ -98,7 +97,8 @@ def test_after_removal(rng: np.random.Generator) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         d = np.where(pot > 0, 1.0 - views[gone] / np.maximum(pot, 1e-12), 0.0)
     denied_ref = np.bincount(platform[gone], weights=np.clip(d, 0.0, 1.0), minlength=N_PLAT)
-    denied, hit = k.after_removal(gone, draw, platform, views, potential, suspension, N_PLAT)
+    denied = np.full(N_PLAT, 99.0)  # overwritten
+    hit = k.after_removal(gone, draw, platform, views, potential, suspension, denied)
     assert_array_equal(denied, denied_ref)
     assert_array_equal(hit, np.flatnonzero(draw < suspension[platform[gone]]))
 

@@ -68,21 +68,21 @@ def decide_reviews(
     proactive: np.ndarray,
     accuracy: np.ndarray,
     review_due_h: np.ndarray,
-    n_plat: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dismissed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Outcome of the reviews of the ``due`` items, given one uniform ``draw`` per item.
 
     An automated detection (``proactive``) is removed outright; a human review removes
-    the item when ``draw < accuracy`` of its platform. Items kept have their review
-    closed (``review_due_h`` set to ``inf``, in place).
+    the item when ``draw < accuracy`` of its platform. In place: items kept have their
+    review closed (``review_due_h`` set to ``inf``) and are counted per platform in
+    ``dismissed`` (int64, (n_plat,), reviews that left the item up).
 
     Returns:
-        (ids removed, the hour each is removed (its review hour), reviews per platform
-        that left the item up (int64, shape (n_plat,))).
+        (ids removed, the hour each is removed (its review hour)).
         Used by :meth:`sim.model.HarmModel.review_reports`.
     """
     remove = np.empty(len(due), np.bool_)
-    dismissed = np.zeros(n_plat, np.int64)
+    dismissed[:] = 0
     for k in range(len(due)):
         i = due[k]
         remove[k] = proactive[i] or draw[k] < accuracy[platform[i]]
@@ -93,7 +93,7 @@ def decide_reviews(
             i = due[k]
             review_due_h[i] = np.inf
             dismissed[platform[i]] += 1
-    return gone, at_h, dismissed
+    return gone, at_h
 
 
 @numba.njit(cache=True)
@@ -190,17 +190,19 @@ def after_removal(
     views: np.ndarray,
     potential_views: np.ndarray,
     suspension_prob: np.ndarray,
-    n_plat: int,
-) -> tuple[np.ndarray, np.ndarray]:
+    denied: np.ndarray,
+) -> np.ndarray:
     """What the removals of ``gone`` cost their creators, given one uniform ``draw`` each.
 
+    In place: ``denied`` (n_plat,) is the share of each item's expected views the
+    removal prevented, clipped to [0, 1] and summed per platform.
+
     Returns:
-        (share of each item's expected views the removal prevented, clipped to [0, 1]
-        and summed per platform (shape (n_plat,)); rows of ``gone`` whose creator's
-        account is suspended, ``draw < suspension_prob`` of the platform).
-        Used by :meth:`sim.model.HarmModel.review_reports`.
+        the rows of ``gone`` whose creator's account is suspended, ``draw <
+        suspension_prob`` of the platform. Used by
+        :meth:`sim.model.HarmModel.review_reports`.
     """
-    denied = np.zeros(n_plat)
+    denied[:] = 0.0
     hit = np.zeros(len(gone), np.bool_)
     for k in range(len(gone)):
         i = gone[k]
@@ -209,7 +211,7 @@ def after_removal(
         d = min(max(d, 0.0), 1.0)
         denied[platform[i]] += d
         hit[k] = draw[k] < suspension_prob[platform[i]]
-    return denied, np.flatnonzero(hit)
+    return np.flatnonzero(hit)
 
 
 @numba.njit(cache=True)
