@@ -137,6 +137,11 @@ class HarmfulItems(_Columns):
         self._first_live = int(ids[0]) if len(ids) else self.n
         return ids
 
+    @property
+    def first_live(self) -> int:
+        """No item below this index is live (a bound :meth:`live_ids` advances)."""
+        return self._first_live
+
     def n_live(self) -> int:
         """Number of items still drawing views."""
         return count_live(self.state, self._first_live, self.n, LIVE)

@@ -691,7 +691,9 @@ class HarmModel(Model):
     def review_reports(self) -> None:
         """Reviews falling due today remove what reviewers judge harmful (with error)."""
         items = self.items
-        due = kreview.due_for_review(items.live_ids(), items.review_due_h, (self.day + 1) * HOURS)
+        due = kreview.due_for_review(
+            items.state, items.first_live, items.n, LIVE, items.review_due_h, (self.day + 1) * HOURS
+        )
         self._suspended_today = 0
         if len(due) == 0:
             self._dismissed.fill(0)

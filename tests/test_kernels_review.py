@@ -30,7 +30,9 @@ def test_live_items_and_due_for_review(rng: np.random.Generator) -> None:
         assert k.count_live(state, lo, len(state), LIVE) == len(ref)
     live = k.live_items(state, 0, len(state), LIVE)
     due_h = np.where(rng.random(500) < 0.5, np.inf, rng.random(500) * 48)
-    assert_array_equal(k.due_for_review(live, due_h, 24.0), live[due_h[live] < 24.0])
+    for lo in (0, 7, 500):
+        ref = live[(live >= lo) & (due_h[live] < 24.0)]
+        assert_array_equal(k.due_for_review(state, lo, len(state), LIVE, due_h, 24.0), ref)
 
 
 def test_decide_reviews(rng: np.random.Generator) -> None:

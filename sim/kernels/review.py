@@ -49,15 +49,25 @@ def count_live(state: np.ndarray, lo: int, n: int, live: int) -> int:
 
 
 @numba.njit(cache=True)
-def due_for_review(live: np.ndarray, review_due_h: np.ndarray, end_h: float) -> np.ndarray:
-    """The ``live`` items whose pending review falls due before ``end_h`` (hours).
+def due_for_review(
+    state: np.ndarray, lo: int, n: int, live: int, review_due_h: np.ndarray, end_h: float
+) -> np.ndarray:
+    """Ids ``i`` in ``[lo, n)`` of items still ``live`` whose pending review falls due
+    before ``end_h`` (hours), increasing.
 
     Used by :meth:`sim.model.HarmModel.review_reports`.
     """
-    mask = np.empty(len(live), np.bool_)
-    for k in range(len(live)):
-        mask[k] = review_due_h[live[k]] < end_h
-    return live[mask]
+    count = 0
+    for i in range(lo, n):
+        if state[i] == live and review_due_h[i] < end_h:
+            count += 1
+    due = np.empty(count, np.int64)
+    k = 0
+    for i in range(lo, n):
+        if state[i] == live and review_due_h[i] < end_h:
+            due[k] = i
+            k += 1
+    return due
 
 
 @numba.njit(cache=True)
