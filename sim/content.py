@@ -139,12 +139,14 @@ class HarmfulItems(_Columns):
 
     @property
     def first_live(self) -> int:
-        """No item below this index is live (a bound :meth:`live_ids` advances)."""
+        """No item below this index is live (a bound :meth:`live_ids` and :meth:`n_live`
+        advance)."""
         return self._first_live
 
     def n_live(self) -> int:
         """Number of items still drawing views."""
-        return count_live(self.state, self._first_live, self.n, LIVE)
+        count, self._first_live = count_live(self.state, self._first_live, self.n, LIVE)
+        return count
 
 
 def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:

@@ -766,7 +766,7 @@ class HarmModel(Model):
         # Items below the mark have all been responded to: the search starts there.
         # Harm grows with the share of its expected views the item drew (exposure).
         ended, exposure, self._responded_below = kreview.end_items(
-            items.live_ids(),
+            items.first_live,
             items.created_h,
             self.cfg.content.item_lifetime_days * HOURS,
             (self.day + 1) * HOURS,

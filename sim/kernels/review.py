@@ -36,16 +36,20 @@ def live_items(state: np.ndarray, lo: int, n: int, live: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def count_live(state: np.ndarray, lo: int, n: int, live: int) -> int:
-    """Number of ids ``i`` in ``[lo, n)`` with ``state[i] == live``.
+def count_live(state: np.ndarray, lo: int, n: int, live: int) -> tuple[int, int]:
+    """Number of ids ``i`` in ``[lo, n)`` with ``state[i] == live``, and the first of
+    them (``n`` if none).
 
     Used by :meth:`sim.content.HarmfulItems.n_live`.
     """
     count = 0
+    first = n
     for i in range(lo, n):
         if state[i] == live:
+            if count == 0:
+                first = i
             count += 1
-    return count
+    return count, first
 
 
 @numba.njit(cache=True)
@@ -226,7 +230,7 @@ def after_removal(
 
 @numba.njit(cache=True)
 def end_items(
-    live: np.ndarray,
+    first_live: int,
     created_h: np.ndarray,
     lifetime_h: float,
     end_h: float,
@@ -243,13 +247,14 @@ def end_items(
     deepfake_weight: float,
     harm: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Expire the ``live`` items older than ``lifetime_h`` at ``end_h``; harm the targets
-    of the items that ended.
+    """Expire the live items older than ``lifetime_h`` at ``end_h``; harm the targets of
+    the items that ended.
 
-    In place: ``state`` of items posted ``lifetime_h`` or more hours before ``end_h``
-    becomes ``expired_state``; every item from ``lo`` on that is no longer in
-    ``live_state`` and not yet ``responded`` has ended: it is marked responded and
-    ``harm`` of its target grows by weight x exposure, in item order (as ``np.add.at``).
+    In place: ``state`` of items in ``live_state`` (none is below ``first_live``) posted
+    ``lifetime_h`` or more hours before ``end_h`` becomes ``expired_state``; every item
+    from ``lo`` on that is no longer in ``live_state`` and not yet ``responded`` has
+    ended: it is marked responded and ``harm`` of its target grows by weight x
+    exposure, in item order (as ``np.add.at``).
     Exposure is ``0.5 + 0.5 x min(1, views / potential views)`` (dimensionless, in
     [0.5, 1]); a deepfake (``kind == deepfake_kind``) weighs ``deepfake_weight`` times a
     harassment item. States: :mod:`sim.content`.
@@ -259,10 +264,10 @@ def end_items(
         ``lo`` on not yet responded, or the number of items, or ``lo`` if none ended).
         Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
     """
-    for i in live:
-        if created_h[i] + lifetime_h <= end_h:
-            state[i] = expired_state
     n = len(state)
+    for i in range(first_live, n):
+        if state[i] == live_state and created_h[i] + lifetime_h <= end_h:
+            state[i] = expired_state
     ended = np.empty(n - lo, np.int64)
     k = 0
     for i in range(lo, n):
