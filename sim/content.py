@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.kernels import posting
-from sim.kernels.review import count_live, live_items
+from sim.kernels.review import count_live
 from sim.kernels.spread import compact_shares
 
 HARASSMENT, DEEPFAKE = 0, 1
@@ -133,7 +133,8 @@ class HarmfulItems(_Columns):
 
     def live_ids(self) -> np.ndarray:
         """Indices of items still drawing views."""
-        ids = live_items(self.state, self._first_live, self.n, LIVE)
+        lo = self._first_live
+        ids = lo + np.flatnonzero(self.state[lo : self.n] == LIVE)
         self._first_live = int(ids[0]) if len(ids) else self.n
         return ids
 

@@ -17,25 +17,6 @@ from sim.population import DEEPFAKE_CREATION, DEEPFAKE_SHARING, HARASSMENT_OFFEN
 
 
 @numba.njit(cache=True)
-def live_items(state: np.ndarray, lo: int, n: int, live: int) -> np.ndarray:
-    """Ids ``i`` in ``[lo, n)`` with ``state[i] == live`` (increasing, int64).
-
-    Used by :meth:`sim.content.HarmfulItems.live_ids`.
-    """
-    count = 0
-    for i in range(lo, n):
-        if state[i] == live:
-            count += 1
-    out = np.empty(count, np.int64)
-    k = 0
-    for i in range(lo, n):
-        if state[i] == live:
-            out[k] = i
-            k += 1
-    return out
-
-
-@numba.njit(cache=True)
 def count_live(state: np.ndarray, lo: int, n: int, live: int) -> tuple[int, int]:
     """Number of ids ``i`` in ``[lo, n)`` with ``state[i] == live``, and the first of
     them (``n`` if none).
