@@ -9,6 +9,7 @@ simulated users stand for ``uk_users`` real users of each platform.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +32,18 @@ MAX_FALSE_POSITIVE_RATE = 0.01
 PRIORITY_SKILL_BONUS = 1.0
 # Review capacity at effort 0.25 + e, per 1,000 members per day: assumption.
 REVIEWS_PER_1K_MEMBERS = 0.5
+# What a platform observes each day (HarmModel.settle_platform_accounts), kept for 30 days.
+WINDOW_KEYS = (
+    "harmful_views",
+    "total_views",
+    "created",  # harmful items posted
+    "removed",  # harmful items taken down
+    "denied",  # summed share of removed items' expected views the removal prevented
+    "unresolved_reports",  # reviews that left the reported item up
+    "left_harm",  # members who left after harm
+    "left_wrongful",  # members who left after a wrongful removal
+    "wrongful",  # lawful posts removed
+)
 
 
 def fine_cap(qwr_gbp: float, floor_gbp: float, revenue_share: float, multiplier: float) -> float:
@@ -148,7 +161,7 @@ class Platform(Agent):
         self.scale = 1.0  # real UK users per simulated member, set by the model
         self.initial_members = 0
         # Rolling 30-day observations for decisions and signals.
-        self.window = RollingWindow(30)
+        self.window = RollingWindow(30, WINDOW_KEYS)
 
     # --- technology -------------------------------------------------------------------
     def skill(self, deepfake: bool = False) -> float:
@@ -240,13 +253,13 @@ class Platform(Agent):
         )
         # Harmful views a year at this effort, relative to what is seen now.
         annual_harmful = obs.rate("harmful_views") * 365 * self.scale
-        current_recall, current_fpr = classifier_point(self.effort, self.skill())
-        keep = (1.0 - recall) / max(1.0 - float(current_recall), 1e-9)
+        current_recall, current_fpr = self.operating_point()
+        keep = (1.0 - recall) / max(1.0 - current_recall, 1e-9)
         reputation = cfg.reputation_cost_per_harmful_view_gbp * annual_harmful * keep
         # Users lost to harm fall with recall; users lost to wrongful removals rise with the
         # false-positive rate (Liu et al. 2022); each costs its lifetime revenue.
         floor = 1e-5  # wrongful removals from mistaken reviews happen even at zero effort
-        wrongful_scale = (fpr + floor) / (float(current_fpr) + floor)
+        wrongful_scale = (fpr + floor) / (current_fpr + floor)
         lost_users = (
             365
             * self.scale
@@ -347,27 +360,31 @@ class Platform(Agent):
 class RollingWindow:
     """Daily observations kept for the last ``days`` days (sums and rates).
 
-    Held as one deque per key (a day without a key counts 0.0), so a total is one
+    Held as one deque per key (the ``keys`` given at construction), so a total is one
     ``sum`` over it: the same values in the same order as summing day by day.
     """
 
-    def __init__(self, days: int) -> None:
+    def __init__(self, days: int, keys: tuple[str, ...]) -> None:
         self.days = days
+        self.keys = keys
         self._n = 0  # days held
-        self._cols: dict[str, deque[float]] = {}
+        self._cols: dict[str, deque[float]] = {key: deque(maxlen=days) for key in keys}
 
     def push(self, **values: float) -> None:
-        """Add today's observations."""
-        cols = self._cols
-        for key in values.keys() - cols.keys():
-            cols[key] = deque([0.0] * self._n, maxlen=self.days)
-        for key, col in cols.items():
-            col.append(values.get(key, 0.0))
+        """Add today's observations: a value for every key, or none (a day of zeros)."""
+        if not values:
+            for col in self._cols.values():
+                col.append(0.0)
+        elif len(values) != len(self._cols):
+            raise ValueError(f"window push needs every key of {self.keys}, got {sorted(values)}")
+        else:
+            for key, col in self._cols.items():
+                col.append(values[key])
         self._n = min(self._n + 1, self.days)
 
     def total(self, key: str) -> float:
         """Sum over the window."""
-        return float(sum(self._cols.get(key, ())))
+        return float(sum(self._cols[key]))
 
     def rate(self, key: str) -> float:
         """Mean per day over the window."""
@@ -725,7 +742,7 @@ class CriminalJustice(Agent):
         """Cases the police can take on today (stochastic rounding keeps the mean exact)."""
         rng = self.model.streams["justice"]
         mean = self.cfg.capacity_cases_per_100k_users_per_day * self.model.users.n / 1e5
-        return int(np.floor(mean + rng.random()))
+        return math.floor(mean + rng.random())
 
     def step(self) -> None:
         """Triage today's reports, then make the charging and trial decisions that are due."""
@@ -748,8 +765,8 @@ class CriminalJustice(Agent):
             self.stage = np.concatenate([self.stage, np.zeros(len(ab), np.int8)])
             self.due = np.concatenate([self.due, due])
 
-        now = self.due <= day
-        if not now.any():  # no decision due today (no random numbers are drawn then)
+        # No decision due today (no case open, or none due): nothing is drawn then.
+        if len(self.due) == 0 or not (now := self.due <= day).any():
             self.charged_today = self.convicted_today = _NO_CASES
             return
         charge_now = now & (self.stage == 0)

@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.kernels import posting
-from sim.kernels.review import live_items
+from sim.kernels.review import count_live
 from sim.kernels.spread import compact_shares
 
 HARASSMENT, DEEPFAKE = 0, 1
@@ -133,9 +133,21 @@ class HarmfulItems(_Columns):
 
     def live_ids(self) -> np.ndarray:
         """Indices of items still drawing views."""
-        ids = live_items(self.state, self._first_live, self.n, LIVE)
+        lo = self._first_live
+        ids = lo + np.flatnonzero(self.state[lo : self.n] == LIVE)
         self._first_live = int(ids[0]) if len(ids) else self.n
         return ids
+
+    @property
+    def first_live(self) -> int:
+        """No item below this index is live (a bound :meth:`live_ids` and :meth:`n_live`
+        advance)."""
+        return self._first_live
+
+    def n_live(self) -> int:
+        """Number of items still drawing views."""
+        count, self._first_live = count_live(self.state, self._first_live, self.n, LIVE)
+        return count
 
 
 def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:

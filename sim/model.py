@@ -15,6 +15,7 @@ comparisons paired.
 from __future__ import annotations
 
 import math
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,32 @@ PLATFORM_SERIES = (
 )
 
 
+# No items (a day without removals); read-only, shared.
+_NO_ITEMS = np.zeros(0, np.int64)
+_NO_ITEMS.flags.writeable = False
+
+# What a platform's moderation parameters follow (HarmModel.moderation's cache key).
+_MODERATION_STATE = operator.attrgetter("effort", "meets_duty", "exited")
+
+
+def sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
+    """``rng.binomial(n, p)`` for counts ``n`` (int64) that are mostly zero.
+
+    numpy draws nothing for a zero count, so drawing the few nonzero counts one by one
+    consumes the stream exactly as the array call does and gives the same values. A
+    scalar draw costs ~0.5 us, an array call ~5 us plus ~7 ns per element: a few
+    nonzero counts are drawn one by one, more in one call on the nonzero ones.
+    """
+    nonzero = n.nonzero()[0]
+    out = np.zeros(len(n), np.int64)
+    if len(nonzero) > 8:
+        out[nonzero] = rng.binomial(n[nonzero], p)
+    else:
+        for i in nonzero.tolist():
+            out[i] = rng.binomial(n[i], p)
+    return out
+
+
 @dataclass(frozen=True, eq=False)  # compared by identity (a new table means a change)
 class ModerationTable:
     """Every platform's moderation parameters today, as arrays indexed by platform.
@@ -137,6 +164,12 @@ class HarmModel(Model):
         self.deepfake_creation_active = False
         self._offence_key: tuple[bool, bool] | None = None
         self._member_seen: np.ndarray | None = None  # memberships at the last audience refresh
+        # users.self_censoring and users.left_any are set only by _respond, which counts
+        # the times it sets any; benign_activity's sums are those of the count
+        # _censoring_seen (-1: none yet), record's user counts those of _counted_at.
+        self._censoring_changes = self._leaving_changes = 0
+        self._censoring_seen = -1
+        self._counted_at = (-1, -1)
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
         self._moderation_key: tuple[Any, ...] | None = None
         self._capacity_key: tuple[Any, ...] | None = None
@@ -223,20 +256,31 @@ class HarmModel(Model):
         self._events: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
         self._acts = np.zeros((self.abusers.n, 3))
+        # abusers_decide's working arrays (per offence: one row of abusers each).
+        a = self.abusers.n
+        self._deter_sanction, self._willing = np.empty((3, a)), np.empty((3, a), bool)
+        self._rate, self._free = np.empty(a), np.empty(a, bool)
+        self._act_counts = tuple(
+            np.empty(a, np.int64) for _ in range(3)
+        )  # harass, shared, unshared
         self._removal_log: list[tuple[np.ndarray, np.ndarray]] = []
         self.deepfakes_created_today = 0
         self.deepfake_reshares = 0
         self.fringe_joins = 0
-        self._dismissed = np.zeros(n_plat)
+        self._dismissed = np.zeros(n_plat, np.int64)  # today's, by review_reports
         self._denied_today = np.zeros(n_plat)
         self._denied_day = -2  # day of the cached exposure denied (none yet)
         self._denied_cache = np.zeros(n_plat)
         self._no_displacement = np.ones(n_plat)  # platform weights without displacement
         self._benign_reports = np.zeros(n_plat)
         self._events_mark = 0  # events before this index were logged on earlier days
-        self._platform_column_names = [
-            tuple(f"{col}__{p.name}" for col in PLATFORM_SERIES) for p in self.platform_list
+        # The per-platform columns of the time series, platform by platform.
+        self._platform_columns = [
+            f"{col}__{p.name}" for p in self.platform_list for col in PLATFORM_SERIES
         ]
+        self._by_gender, self._by_kind = np.empty(3, np.int64), np.empty(2, np.int64)
+        self._created_by_platform = np.zeros(n_plat, np.int64)  # today's, by settle
+        self._removed_by_platform = np.zeros(n_plat, np.int64)
         self._suspended = np.zeros((self.abusers.n, n_plat), bool)
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
@@ -300,10 +344,7 @@ class HarmModel(Model):
     def moderation(self) -> ModerationTable:
         """The platforms' moderation parameters now (recomputed only when they change)."""
         # Scenario switches (priority offence, duty) depend only on the policy being on.
-        key = (
-            self.policy_active,
-            *[(p.effort, p.meets_duty, p.exited) for p in self.platform_list],
-        )
+        key = (self.policy_active, *map(_MODERATION_STATE, self.platform_list))
         if key != self._moderation_key:
             self._moderation_key = key
             ps = self.platform_list
@@ -382,7 +423,8 @@ class HarmModel(Model):
         cfg = self.cfg.abusers
         rng = self.streams["abusers"]
         # Perceived certainty x severity for acts that are offences; custody stops attempts.
-        sanction, rate, free = kreview.deterrence_inputs(
+        sanction, rate, free, willing = self._deter_sanction, self._rate, self._free, self._willing
+        kreview.deterrence_inputs(
             ab.alpha,
             ab.beta,
             self._severity_factor,
@@ -390,21 +432,32 @@ class HarmModel(Model):
             ab.incapacitated_until,
             self.day,
             ab.propensity,
+            sanction,
+            rate,
+            free,
         )
-        willing = np.empty((ab.n, 3), bool)
         for k in range(3):
-            willing[:, k] = self.abuser_rule.willing(
-                cfg.gain_mean, ab.risk_aversion, sanction[:, k], cfg.threshold, rng
+            willing[k] = self.abuser_rule.willing(
+                cfg.gain_mean, ab.risk_aversion, sanction[k], cfg.threshold, rng
             )
         attempts = rng.poisson(rate)
-        deepfake_attempts = rng.binomial(attempts, cfg.deepfake_share)
-        created = deepfake_attempts * willing[:, DEEPFAKE_CREATION]
-        shared_draw = rng.binomial(created, cfg.deepfake_share_prob)
+        deepfake_attempts = sparse_binomial(rng, attempts, cfg.deepfake_share)
+        created = deepfake_attempts * willing[DEEPFAKE_CREATION]
+        shared_draw = sparse_binomial(rng, created, cfg.deepfake_share_prob)
         # Acts per abuser and offence today (self._acts, kept in place).
-        harass, shared, unshared, n_created, self._willing_share = kreview.tally_acts(
-            attempts, deepfake_attempts, created, shared_draw, willing, free, self._acts
+        harass, shared, unshared = self._act_counts
+        self.deepfakes_created_today, self._willing_share = kreview.tally_acts(
+            attempts,
+            deepfake_attempts,
+            created,
+            shared_draw,
+            willing,
+            free,
+            self._acts,
+            harass,
+            shared,
+            unshared,
         )
-        self.deepfakes_created_today = n_created
         return {"harass": harass, "shared": shared, "unshared": unshared}
 
     def post_harmful_items(self, acts: dict[str, np.ndarray]) -> None:
@@ -592,19 +645,20 @@ class HarmModel(Model):
         rng = self.streams["moderation"]
         # Posts and views per platform change only when self-censoring or the monthly
         # audiences change (activity itself is fixed); otherwise yesterday's sums are today's.
-        if not np.array_equal(u.self_censoring, self._censoring_seen):
-            self._censoring_seen = u.self_censoring.copy()
+        if self._censoring_seen != self._censoring_changes:
+            self._censoring_seen = self._censoring_changes
             ea = u.effective_activity(self.cfg.population.self_censor_activity_factor)
             ea32 = ea.astype(np.float32)
             self._benign_posts = (self._member_T @ ea32).astype(np.float64)
             self._benign_views = (self._aud_T @ ea32).astype(
                 np.float64
             ) * self.cfg.content.view_prob
-        posts = self._benign_posts
+            self._benign_views_total = float(self._benign_views.sum())
+        posts = self._benign_posts.tolist()
         benign_report_prob = self.cfg.content.benign_report_prob
         wrongful = np.zeros(len(self.platform_list))
         self._benign_reports = np.zeros(len(self.platform_list))
-        fpr = self.moderation().fpr
+        fpr = self.moderation().fpr.tolist()
         pop = self.cfg.population
         # Authors of wrongly removed posts are drawn only if they can respond.
         responds = (
@@ -621,9 +675,9 @@ class HarmModel(Model):
                 reports = rng.poisson(posts[j] * benign_report_prob)
                 by_review = rng.binomial(reports, 1.0 - p.cfg.review_accuracy)
             self._benign_reports[j] = reports
-            wrongful[j] = auto + by_review
-            if wrongful[j] > 0 and responds:
-                authors = self._sample_authors(j, int(wrongful[j]), rng)
+            wrongful[j] = n_wrongful = auto + by_review
+            if n_wrongful > 0 and responds:
+                authors = self._sample_authors(j, n_wrongful, rng)
                 self._respond(
                     authors,
                     j,
@@ -637,43 +691,44 @@ class HarmModel(Model):
     def review_reports(self) -> None:
         """Reviews falling due today remove what reviewers judge harmful (with error)."""
         items = self.items
-        n_plat = len(self.platform_list)
-        due = kreview.due_for_review(items.live_ids(), items.review_due_h, (self.day + 1) * HOURS)
+        due = kreview.due_for_review(
+            items.state, items.first_live, items.n, LIVE, items.review_due_h, (self.day + 1) * HOURS
+        )
         self._suspended_today = 0
         if len(due) == 0:
-            self._dismissed = np.zeros(n_plat)
-            self._denied_today = np.zeros(n_plat)
-            self._removed_today = np.zeros(0, np.int64)
+            self._dismissed.fill(0)
+            self._denied_today.fill(0.0)
+            self._removed_today = _NO_ITEMS
             return
         rng = self.streams["moderation"]
         # Automated detections are removed outright; human reviews err with 1 - accuracy.
         # Reports that end with the item left up feed the complaints Ofcom hears about.
-        gone, at_h, self._dismissed = kreview.decide_reviews(
+        gone, at_h = kreview.decide_reviews(
             due,
             rng.random(len(due)),
             items.platform,
             items.proactive,
             self._review_accuracy,
             items.review_due_h,
-            n_plat,
+            self._dismissed,
         )
         self._remove(gone, at_h)
         self._removed_today = gone
         if len(gone) == 0:
-            self._denied_today = np.zeros(n_plat)
+            self._denied_today.fill(0.0)
             return
         # Share of each removed item's expected views that the removal prevented (what
         # the removal costs its creator; about 0 once the item's attention is spent).
         # Platforms suspend the accounts behind removed items, more often the harder
         # they moderate.
-        self._denied_today, hit = kreview.after_removal(
+        hit = kreview.after_removal(
             gone,
             rng.random(len(gone)),
             items.platform,
             items.views,
             items.potential_views,
             self.moderation().suspension_prob,
-            n_plat,
+            self._denied_today,
         )
         if len(hit):
             self._suspend_creators(gone[hit])
@@ -709,8 +764,9 @@ class HarmModel(Model):
         """Items expire; targets of ended items self-censor or leave, more so the longer exposed."""
         items = self.items
         # Items below the mark have all been responded to: the search starts there.
-        ended, self._responded_below = kreview.end_items(
-            items.live_ids(),
+        # Harm grows with the share of its expected views the item drew (exposure).
+        ended, exposure, self._responded_below = kreview.end_items(
+            items.first_live,
             items.created_h,
             self.cfg.content.item_lifetime_days * HOURS,
             (self.day + 1) * HOURS,
@@ -719,13 +775,6 @@ class HarmModel(Model):
             self._responded_below,
             LIVE,
             EXPIRED,
-        )
-        if len(ended) == 0:
-            return
-        rng = self.streams["content"]
-        # Harm grows with the share of its expected views the item drew (exposure).
-        exposure = kreview.harm_targets(
-            ended,
             items.views,
             items.potential_views,
             items.kind,
@@ -734,6 +783,9 @@ class HarmModel(Model):
             self.cfg.content.deepfake_harm_weight,
             self.users.harm,
         )
+        if len(ended) == 0:
+            return
+        rng = self.streams["content"]
         pop = self.cfg.population
         if pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0:
             return  # victims never respond: draw nothing
@@ -786,21 +838,30 @@ class HarmModel(Model):
     def settle_platform_accounts(self) -> None:
         """Daily revenue and moderation spend per platform, GBP at UK scale."""
         content = self.cfg.content
-        n_plat = len(self.platform_list)
         items = self.items
-        created_by = kreview.items_per_platform(self._new_items_today, items.platform, n_plat)
-        removed_by = kreview.items_per_platform(self._removed_today, items.platform, n_plat)
-        self._created_by_platform = created_by
+        created_by, removed_by = self._created_by_platform, self._removed_by_platform
+        kreview.items_per_platform(self._new_items_today, items.platform, created_by)
+        kreview.items_per_platform(self._removed_today, items.platform, removed_by)
+        # Today's per-platform arrays as Python numbers (one conversion each). Views stay
+        # numpy scalars: the window sums them, and Python sums floats with compensation
+        # but np.float64 without, so a change of type would change the sums.
+        harm_views, benign_views = self._harm_views_by_platform, self._benign_views
+        posts_l, wrongful_l = self._benign_posts.tolist(), self._wrongful.tolist()
+        harm_l, benign_l = harm_views.tolist(), benign_views.tolist()
+        created_l, removed_l = created_by.tolist(), removed_by.tolist()
+        denied_l, dismissed_l = self._denied_today.tolist(), self._dismissed.tolist()
+        left_harm_l = self._left_today["harm"].tolist()
+        left_wrongful_l = self._left_today["wrongful"].tolist()
         for p in self.platform_list:
             j = p.index
             p.revenue_today = p.spend_today = 0.0
             if p.exited:
                 p.window.push()
                 continue
-            posts = max(self._benign_posts[j], 1e-9)
-            total_views = self._benign_views[j] + self._harm_views_by_platform[j]
-            harm_share = self._harm_views_by_platform[j] / max(total_views, 1e-9)
-            engagement = 1.0 - content.engagement_loss_per_removed_share * self._wrongful[j] / posts
+            posts = max(posts_l[j], 1e-9)
+            total_views = benign_l[j] + harm_l[j]
+            harm_share = harm_l[j] / max(total_views, 1e-9)
+            engagement = 1.0 - content.engagement_loss_per_removed_share * wrongful_l[j] / posts
             engagement += content.harmful_engagement_premium * harm_share
             uk_active = p.cfg.uk_users * p.active_share()
             p.revenue_today = p.cfg.arpu_gbp * uk_active * max(engagement, 0.0) / 365.0
@@ -808,15 +869,15 @@ class HarmModel(Model):
                 p.revenue_today *= 0.5
             p.spend_today = self._daily_spend(p)
             p.window.push(
-                harmful_views=self._harm_views_by_platform[j],
-                total_views=total_views,
-                created=int(created_by[j]),
-                removed=int(removed_by[j]),
-                denied=float(self._denied_today[j]),
-                unresolved_reports=float(self._dismissed[j]),
-                left_harm=float(self._left_today["harm"][j]),
-                left_wrongful=float(self._left_today["wrongful"][j]),
-                wrongful=float(self._wrongful[j]),
+                harmful_views=harm_views[j],
+                total_views=benign_views[j] + harm_views[j],
+                created=created_l[j],
+                removed=removed_l[j],
+                denied=denied_l[j],
+                unresolved_reports=float(dismissed_l[j]),
+                left_harm=left_harm_l[j],
+                left_wrongful=left_wrongful_l[j],
+                wrongful=wrongful_l[j],
             )
         self._denied_day = -2  # the windows moved on
 
@@ -876,7 +937,7 @@ class HarmModel(Model):
         member_changed = changed is None or len(changed) > 0
         if member_changed:
             self._member_seen = u.member.copy()
-            self._censoring_seen = None  # benign_activity recomputes its sums
+            self._censoring_seen = -1  # benign_activity recomputes its sums
             self._aud_T = self._contacts_T * self._member_T
             for p in getattr(self, "platform_list", ()):
                 if p.exited:
@@ -1215,6 +1276,7 @@ class HarmModel(Model):
         censor = rng.random(len(users)) < p_censor
         if censor.any():
             u.self_censoring[users[censor]] = True
+            self._censoring_changes += 1
         leave = rng.random(len(users)) < p_leave
         if not leave.any():
             return
@@ -1224,6 +1286,7 @@ class HarmModel(Model):
         lu, lp = lu[was], lp[was]
         u.member[lu, lp] = False
         u.left_any[lu] = True
+        self._leaving_changes += 1
         left = np.bincount(lp, minlength=len(self.platform_names))
         self._left_today[reason] += left
         self._members -= left
@@ -1273,36 +1336,50 @@ class HarmModel(Model):
         new = self._new_items_today
         removed = self._removed_today
         harm_v = max(self._harmful_views_today, 0.0)
-        total = float(self._benign_views.sum()) + harm_v
+        total = self._benign_views_total + harm_v
         nv = np.concatenate(self._victims_today) if self._victims_today else np.zeros(0, np.int64)
-        by_gender, n_child, by_kind, n_proactive = kreview.day_counts(
-            nv, u.gender, u.child, new, items.kind, removed, items.proactive
+        n_child, n_proactive = kreview.day_counts(
+            nv,
+            u.gender,
+            u.child,
+            new,
+            items.kind,
+            removed,
+            items.proactive,
+            self._by_gender,
+            self._by_kind,
         )
+        by_gender, by_kind = self._by_gender.tolist(), self._by_kind.tolist()
+        if self._counted_at != (self._censoring_changes, self._leaving_changes):
+            self._counted_at = (self._censoring_changes, self._leaving_changes)
+            self._n_self_censoring = int(np.count_nonzero(u.self_censoring))
+            self._n_left_any = int(np.count_nonzero(u.left_any))
+        ab = self.abusers
+        # Mean perceived certainty of harassment being punished (alpha / (alpha + beta)).
+        alpha, beta = ab.alpha[:, HARASSMENT_OFFENCE], ab.beta[:, HARASSMENT_OFFENCE]
         row: dict[str, float] = {
             "day": self.day,
             "total_views": total,
             "harmful_views": harm_v,
             "harmful_views_per_10k": 1e4 * harm_v / total if total > 0 else 0.0,
             "harmful_items_created": len(new),
-            "harassment_items_created": int(by_kind[HARASSMENT]),
-            "deepfake_items_shared": int(by_kind[DEEPFAKE]),
+            "harassment_items_created": by_kind[HARASSMENT],
+            "deepfake_items_shared": by_kind[DEEPFAKE],
             "deepfakes_created": self.deepfakes_created_today,
             "harmful_items_removed": len(removed),
             "harmful_items_removed_proactive": n_proactive,
-            "live_harmful_items": len(items.live_ids()),
-            "victims_new_women": int(by_gender[WOMAN]),
-            "victims_new_men": int(by_gender[MAN]),
-            "victims_new_other": int(by_gender[OTHER]),
+            "live_harmful_items": items.n_live(),
+            "victims_new_women": by_gender[WOMAN],
+            "victims_new_men": by_gender[MAN],
+            "victims_new_other": by_gender[OTHER],
             "victims_new_children": n_child,
             "wrongful_removals": float(self._wrongful.sum()),
             "accounts_suspended": self._suspended_today,
-            "self_censoring_users": int(np.count_nonzero(u.self_censoring)),
-            "users_left_any_platform": int(np.count_nonzero(u.left_any)),
+            "self_censoring_users": self._n_self_censoring,
+            "users_left_any_platform": self._n_left_any,
             "abusers_offending_share": self._willing_share,
-            "perceived_certainty_mean": float(
-                self.abusers.perceived_certainty()[:, HARASSMENT_OFFENCE].mean()
-            )
-            if self.abusers.n
+            "perceived_certainty_mean": float((alpha / (alpha + beta)).sum()) / ab.n
+            if ab.n
             else 0.0,
             "fines_imposed_gbp": self.regulator.fines_today,
             "open_investigations": len(self.regulator.open),
@@ -1319,28 +1396,24 @@ class HarmModel(Model):
             self._harm_views_by_platform.tolist(),
             self._created_by_platform.tolist(),
         )
-        for p, keys in zip(self.platform_list, self._platform_column_names, strict=True):
+        values: list[float] = []
+        for p in self.platform_list:
             j = p.index
             cap = capacity[j]
-            row.update(
-                zip(
-                    keys,
-                    (
-                        0.0 if p.exited else p.effort,
-                        0.0 if p.exited else recall[j],
-                        0.0 if p.exited else fpr[j],
-                        cap if math.isfinite(cap) else -1.0,
-                        members[j],
-                        max(harm_views[j], 0.0),
-                        created[j],
-                        p.spend_today,
-                        p.revenue_today,
-                        0.0,
-                        int(p.exited),
-                    ),
-                    strict=True,
-                )
+            values += (  # in PLATFORM_SERIES order
+                0.0 if p.exited else p.effort,
+                0.0 if p.exited else recall[j],
+                0.0 if p.exited else fpr[j],
+                cap if math.isfinite(cap) else -1.0,
+                members[j],
+                max(harm_views[j], 0.0),
+                created[j],
+                p.spend_today,
+                p.revenue_today,
+                0.0,
+                int(p.exited),
             )
+        row.update(zip(self._platform_columns, values, strict=True))
         for e in self._events_today():
             if e["kind"] in ("fine", "daily_penalty") and e["platform"]:
                 row[f"fines_gbp__{e['platform']}"] += e["amount_gbp"]

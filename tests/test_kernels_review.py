@@ -22,14 +22,17 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
-def test_live_items_and_due_for_review(rng: np.random.Generator) -> None:
+def test_count_live_and_due_for_review(rng: np.random.Generator) -> None:
     state = rng.choice([LIVE, REMOVED, EXPIRED], size=500).astype(np.int8)
     for lo in (0, 1, 250, 499, 500):
         ref = lo + np.flatnonzero(state[lo:] == LIVE)
-        assert_array_equal(k.live_items(state, lo, len(state), LIVE), ref)
-    live = k.live_items(state, 0, len(state), LIVE)
+        first = ref[0] if len(ref) else len(state)
+        assert k.count_live(state, lo, len(state), LIVE) == (len(ref), first)
+    live = np.flatnonzero(state == LIVE)
     due_h = np.where(rng.random(500) < 0.5, np.inf, rng.random(500) * 48)
-    assert_array_equal(k.due_for_review(live, due_h, 24.0), live[due_h[live] < 24.0])
+    for lo in (0, 7, 500):
+        ref = live[(live >= lo) & (due_h[live] < 24.0)]
+        assert_array_equal(k.due_for_review(state, lo, len(state), LIVE, due_h, 24.0), ref)
 
 
 def test_decide_reviews(rng: np.random.Generator) -> None:
@@ -44,9 +47,8 @@ def test_decide_reviews(rng: np.random.Generator) -> None:
     gone_ref, kept = due[remove], due[~remove]
     at_ref = ref_due_h[gone_ref]
     ref_due_h[kept] = np.inf
-    gone, at_h, dismissed = k.decide_reviews(
-        due, draw, platform, proactive, accuracy, due_h, N_PLAT
-    )
+    dismissed = np.full(N_PLAT, 99)  # overwritten
+    gone, at_h = k.decide_reviews(due, draw, platform, proactive, accuracy, due_h, dismissed)
     assert_array_equal(gone, gone_ref)
     assert_array_equal(at_h, at_ref)
     assert_array_equal(due_h, ref_due_h)
@@ -97,12 +99,13 @@ def test_after_removal(rng: np.random.Generator) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         d = np.where(pot > 0, 1.0 - views[gone] / np.maximum(pot, 1e-12), 0.0)
     denied_ref = np.bincount(platform[gone], weights=np.clip(d, 0.0, 1.0), minlength=N_PLAT)
-    denied, hit = k.after_removal(gone, draw, platform, views, potential, suspension, N_PLAT)
+    denied = np.full(N_PLAT, 99.0)  # overwritten
+    hit = k.after_removal(gone, draw, platform, views, potential, suspension, denied)
     assert_array_equal(denied, denied_ref)
     assert_array_equal(hit, np.flatnonzero(draw < suspension[platform[gone]]))
 
 
-def test_end_items_and_harm_targets(rng: np.random.Generator) -> None:
+def test_end_items_harms_targets(rng: np.random.Generator) -> None:
     n = 300
     state = rng.choice([LIVE, REMOVED, EXPIRED], size=n, p=[0.6, 0.2, 0.2]).astype(np.int8)
     responded = (state != LIVE) & (rng.random(n) < 0.5)
@@ -117,31 +120,32 @@ def test_end_items_and_harm_targets(rng: np.random.Generator) -> None:
     ref_resp[ended_ref] = True
     pending = np.flatnonzero(~ref_resp[lo:])
     lo_ref = lo + int(pending[0]) if len(pending) else n
-    ended, new_lo = k.end_items(
-        live, created_h, 7 * 24.0, 190.0, state, responded, lo, LIVE, EXPIRED
-    )
-    assert_array_equal(ended, ended_ref)
-    assert new_lo == lo_ref
-    assert_array_equal(state, ref_state)
-    assert_array_equal(responded, ref_resp)
-    # Nothing new to respond to: the mark stays.
-    again, same_lo = k.end_items(
-        live[:0], created_h, 7 * 24.0, 190.0, state, responded, new_lo, LIVE, EXPIRED
-    )
-    assert len(again) == 0 and same_lo == new_lo
-
     views = rng.random(n) * 5
     potential = np.where(rng.random(n) < 0.1, 0.0, rng.random(n) * 6)
     kind = rng.integers(0, 2, n).astype(np.int8)
     target = rng.integers(0, 20, n)  # many items per target: order of additions matters
     harm = rng.random(20)
     ref_harm = harm.copy()
-    pot = np.maximum(potential[ended], 1e-9)
-    exposure_ref = 0.5 + 0.5 * np.minimum(1.0, views[ended] / pot)
-    weight = np.where(kind[ended] == DEEPFAKE, 3.0, 1.0)
-    np.add.at(ref_harm, target[ended], weight * exposure_ref)
-    exposure = k.harm_targets(ended, views, potential, kind, target, DEEPFAKE, 3.0, harm)
+    pot = np.maximum(potential[ended_ref], 1e-9)
+    exposure_ref = 0.5 + 0.5 * np.minimum(1.0, views[ended_ref] / pot)
+    weight = np.where(kind[ended_ref] == DEEPFAKE, 3.0, 1.0)
+    np.add.at(ref_harm, target[ended_ref], weight * exposure_ref)
+    content = (views, potential, kind, target, DEEPFAKE, 3.0, harm)
+
+    ended, exposure, new_lo = k.end_items(
+        live[0], created_h, 7 * 24.0, 190.0, state, responded, lo, LIVE, EXPIRED, *content
+    )
+    assert_array_equal(ended, ended_ref)
+    assert new_lo == lo_ref
+    assert_array_equal(state, ref_state)
+    assert_array_equal(responded, ref_resp)
     assert_array_equal(exposure, exposure_ref)
+    assert_array_equal(harm, ref_harm)
+    # Nothing new to respond to: the mark stays and nobody is harmed.
+    again, none, same_lo = k.end_items(
+        0, created_h, 7 * 24.0, 190.0, state, responded, new_lo, LIVE, EXPIRED, *content
+    )
+    assert len(again) == 0 and len(none) == 0 and same_lo == new_lo
     assert_array_equal(harm, ref_harm)
 
 
@@ -153,27 +157,29 @@ def test_abuser_kernels(rng: np.random.Generator) -> None:
     active = np.array([True, False, True])
     incap = rng.integers(-1, 20, a)
     propensity = rng.random(a) * 0.2
-    sanction, rate, free = k.deterrence_inputs(alpha, beta, severity, active, incap, 10, propensity)
+    sanction, rate, free = np.empty((3, a)), np.empty(a), np.empty(a, bool)
+    k.deterrence_inputs(alpha, beta, severity, active, incap, 10, propensity, sanction, rate, free)
     ref_free = incap < 10
-    assert_array_equal(sanction, alpha / (alpha + beta) * severity * active)
+    assert_array_equal(sanction, (alpha / (alpha + beta) * severity * active).T)
     assert_array_equal(rate, propensity * ref_free)
     assert_array_equal(free, ref_free)
 
     attempts = rng.poisson(rate * 20)
     deepfakes = rng.binomial(attempts, 0.3)
-    willing = rng.random((a, 3)) < 0.7
-    created = deepfakes * willing[:, 2]
+    willing = rng.random((3, a)) < 0.7  # one row per offence
+    created = deepfakes * willing[2]
     shared_draw = rng.binomial(created, 0.5)
     acts = rng.random((a, 3))  # yesterday's, overwritten
-    harass, shared, unshared, n_created, share = k.tally_acts(
-        attempts, deepfakes, created, shared_draw, willing, free, acts
+    harass, shared, unshared = (rng.integers(0, 9, a) for _ in range(3))  # overwritten
+    n_created, share = k.tally_acts(
+        attempts, deepfakes, created, shared_draw, willing, free, acts, harass, shared, unshared
     )
-    assert_array_equal(harass, (attempts - deepfakes) * willing[:, 0])
-    assert_array_equal(shared, shared_draw * willing[:, 1])
+    assert_array_equal(harass, (attempts - deepfakes) * willing[0])
+    assert_array_equal(shared, shared_draw * willing[1])
     assert_array_equal(unshared, created - shared)
     assert_array_equal(acts, np.stack([harass, shared, created], axis=1).astype(float))
     assert n_created == int(created.sum())
-    assert share == np.count_nonzero(willing[free, 0]) / np.count_nonzero(free)
+    assert share == np.count_nonzero(willing[0, free]) / np.count_nonzero(free)
 
     ref_alpha = 0.5 + (alpha - 0.5) * 0.99
     ref_beta = 9.5 + (beta - 9.5) * 0.99
@@ -190,16 +196,33 @@ def test_day_counts_and_items_per_platform(rng: np.random.Generator) -> None:
     kind = rng.integers(0, 2, 50).astype(np.int8)
     proactive = rng.random(50) < 0.4
     new, removed = np.arange(20, 50), np.array([1, 7, 30, 44])
-    by_gender, n_child, by_kind, n_pro = k.day_counts(
-        victims, gender, child, new, kind, removed, proactive
+    by_gender, by_kind = np.full(3, 99), np.full(2, 99)  # overwritten
+    n_child, n_pro = k.day_counts(
+        victims, gender, child, new, kind, removed, proactive, by_gender, by_kind
     )
     assert_array_equal(by_gender, np.bincount(gender[victims], minlength=3))
     assert n_child == np.count_nonzero(child[victims])
     assert_array_equal(by_kind, np.bincount(kind[new], minlength=2))
     assert n_pro == np.count_nonzero(proactive[removed])
     platform = rng.integers(0, N_PLAT, 50).astype(np.int8)
+    counts = np.full(N_PLAT, 99)  # overwritten
     for ids in (new, removed, new[:0]):
-        assert_array_equal(
-            k.items_per_platform(ids, platform, N_PLAT),
-            np.bincount(platform[ids], minlength=N_PLAT),
+        k.items_per_platform(ids, platform, counts)
+        assert_array_equal(counts, np.bincount(platform[ids], minlength=N_PLAT))
+
+
+@pytest.mark.parametrize("p", [0.0, 0.15, 0.7, 1.0])
+def test_sparse_binomial_draws_as_numpy(p: float) -> None:
+    """Same values and the same stream left as rng.binomial, few nonzero counts or many."""
+    from sim.model import sparse_binomial
+
+    for n_nonzero in (0, 1, 3, 8, 9, 40):
+        n = np.zeros(300, np.int64)
+        n[np.random.default_rng(n_nonzero).choice(300, n_nonzero, replace=False)] = (
+            1 + np.arange(n_nonzero) % 5
         )
+        a, b = np.random.default_rng(7), np.random.default_rng(7)
+        got, ref = sparse_binomial(a, n, p), b.binomial(n, p)
+        assert got.dtype == ref.dtype
+        assert_array_equal(got, ref)
+        assert a.random() == b.random()  # the stream continues where numpy's does

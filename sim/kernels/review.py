@@ -17,34 +17,42 @@ from sim.population import DEEPFAKE_CREATION, DEEPFAKE_SHARING, HARASSMENT_OFFEN
 
 
 @numba.njit(cache=True)
-def live_items(state: np.ndarray, lo: int, n: int, live: int) -> np.ndarray:
-    """Ids ``i`` in ``[lo, n)`` with ``state[i] == live`` (increasing, int64).
+def count_live(state: np.ndarray, lo: int, n: int, live: int) -> tuple[int, int]:
+    """Number of ids ``i`` in ``[lo, n)`` with ``state[i] == live``, and the first of
+    them (``n`` if none).
 
-    Used by :meth:`sim.content.HarmfulItems.live_ids`.
+    Used by :meth:`sim.content.HarmfulItems.n_live`.
     """
     count = 0
+    first = n
     for i in range(lo, n):
         if state[i] == live:
+            if count == 0:
+                first = i
             count += 1
-    out = np.empty(count, np.int64)
-    k = 0
-    for i in range(lo, n):
-        if state[i] == live:
-            out[k] = i
-            k += 1
-    return out
+    return count, first
 
 
 @numba.njit(cache=True)
-def due_for_review(live: np.ndarray, review_due_h: np.ndarray, end_h: float) -> np.ndarray:
-    """The ``live`` items whose pending review falls due before ``end_h`` (hours).
+def due_for_review(
+    state: np.ndarray, lo: int, n: int, live: int, review_due_h: np.ndarray, end_h: float
+) -> np.ndarray:
+    """Ids ``i`` in ``[lo, n)`` of items still ``live`` whose pending review falls due
+    before ``end_h`` (hours), increasing.
 
     Used by :meth:`sim.model.HarmModel.review_reports`.
     """
-    mask = np.empty(len(live), np.bool_)
-    for k in range(len(live)):
-        mask[k] = review_due_h[live[k]] < end_h
-    return live[mask]
+    count = 0
+    for i in range(lo, n):
+        if state[i] == live and review_due_h[i] < end_h:
+            count += 1
+    due = np.empty(count, np.int64)
+    k = 0
+    for i in range(lo, n):
+        if state[i] == live and review_due_h[i] < end_h:
+            due[k] = i
+            k += 1
+    return due
 
 
 @numba.njit(cache=True)
@@ -55,21 +63,21 @@ def decide_reviews(
     proactive: np.ndarray,
     accuracy: np.ndarray,
     review_due_h: np.ndarray,
-    n_plat: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dismissed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Outcome of the reviews of the ``due`` items, given one uniform ``draw`` per item.
 
     An automated detection (``proactive``) is removed outright; a human review removes
-    the item when ``draw < accuracy`` of its platform. Items kept have their review
-    closed (``review_due_h`` set to ``inf``, in place).
+    the item when ``draw < accuracy`` of its platform. In place: items kept have their
+    review closed (``review_due_h`` set to ``inf``) and are counted per platform in
+    ``dismissed`` (int64, (n_plat,), reviews that left the item up).
 
     Returns:
-        (ids removed, the hour each is removed (its review hour), reviews per platform
-        that left the item up (int64, shape (n_plat,))).
+        (ids removed, the hour each is removed (its review hour)).
         Used by :meth:`sim.model.HarmModel.review_reports`.
     """
     remove = np.empty(len(due), np.bool_)
-    dismissed = np.zeros(n_plat, np.int64)
+    dismissed[:] = 0
     for k in range(len(due)):
         i = due[k]
         remove[k] = proactive[i] or draw[k] < accuracy[platform[i]]
@@ -80,7 +88,7 @@ def decide_reviews(
             i = due[k]
             review_due_h[i] = np.inf
             dismissed[platform[i]] += 1
-    return gone, at_h, dismissed
+    return gone, at_h
 
 
 @numba.njit(cache=True)
@@ -177,17 +185,19 @@ def after_removal(
     views: np.ndarray,
     potential_views: np.ndarray,
     suspension_prob: np.ndarray,
-    n_plat: int,
-) -> tuple[np.ndarray, np.ndarray]:
+    denied: np.ndarray,
+) -> np.ndarray:
     """What the removals of ``gone`` cost their creators, given one uniform ``draw`` each.
 
+    In place: ``denied`` (n_plat,) is the share of each item's expected views the
+    removal prevented, clipped to [0, 1] and summed per platform.
+
     Returns:
-        (share of each item's expected views the removal prevented, clipped to [0, 1]
-        and summed per platform (shape (n_plat,)); rows of ``gone`` whose creator's
-        account is suspended, ``draw < suspension_prob`` of the platform).
-        Used by :meth:`sim.model.HarmModel.review_reports`.
+        the rows of ``gone`` whose creator's account is suspended, ``draw <
+        suspension_prob`` of the platform. Used by
+        :meth:`sim.model.HarmModel.review_reports`.
     """
-    denied = np.zeros(n_plat)
+    denied[:] = 0.0
     hit = np.zeros(len(gone), np.bool_)
     for k in range(len(gone)):
         i = gone[k]
@@ -196,12 +206,12 @@ def after_removal(
         d = min(max(d, 0.0), 1.0)
         denied[platform[i]] += d
         hit[k] = draw[k] < suspension_prob[platform[i]]
-    return denied, np.flatnonzero(hit)
+    return np.flatnonzero(hit)
 
 
 @numba.njit(cache=True)
 def end_items(
-    live: np.ndarray,
+    first_live: int,
     created_h: np.ndarray,
     lifetime_h: float,
     end_h: float,
@@ -210,43 +220,6 @@ def end_items(
     lo: int,
     live_state: int,
     expired_state: int,
-) -> tuple[np.ndarray, int]:
-    """Expire the ``live`` items older than ``lifetime_h`` at ``end_h``; collect ended items.
-
-    In place: ``state`` of items posted ``lifetime_h`` or more hours before ``end_h``
-    becomes ``expired_state``; every item from ``lo`` on that is no longer in
-    ``live_state`` and not yet ``responded`` is marked responded (states:
-    :mod:`sim.content`).
-
-    Returns:
-        (the ids just marked responded, increasing; the first id from ``lo`` on not yet
-        responded, or the number of items, or ``lo`` if none was marked).
-        Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
-    """
-    for i in live:
-        if created_h[i] + lifetime_h <= end_h:
-            state[i] = expired_state
-    n = len(state)
-    ended = np.empty(n - lo, np.int64)
-    k = 0
-    for i in range(lo, n):
-        if state[i] != live_state and not responded[i]:
-            responded[i] = True
-            ended[k] = i
-            k += 1
-    if k == 0:
-        return ended[:0], lo
-    first = n
-    for i in range(lo, n):
-        if not responded[i]:
-            first = i
-            break
-    return ended[:k], first
-
-
-@numba.njit(cache=True)
-def harm_targets(
-    ended: np.ndarray,
     views: np.ndarray,
     potential_views: np.ndarray,
     kind: np.ndarray,
@@ -254,22 +227,50 @@ def harm_targets(
     deepfake_kind: int,
     deepfake_weight: float,
     harm: np.ndarray,
-) -> np.ndarray:
-    """Harm to the targets of ``ended`` items, scaled by the exposure each item had.
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Expire the live items older than ``lifetime_h`` at ``end_h``; harm the targets of
+    the items that ended.
 
+    In place: ``state`` of items in ``live_state`` (none is below ``first_live``) posted
+    ``lifetime_h`` or more hours before ``end_h`` becomes ``expired_state``; every item
+    from ``lo`` on that is no longer in ``live_state`` and not yet ``responded`` has
+    ended: it is marked responded and ``harm`` of its target grows by weight x
+    exposure, in item order (as ``np.add.at``).
     Exposure is ``0.5 + 0.5 x min(1, views / potential views)`` (dimensionless, in
-    [0.5, 1]); a deepfake (``kind == deepfake_kind``) weighs ``deepfake_weight`` times a harassment item. In place:
-    ``harm`` of each target grows by weight x exposure, in item order (as ``np.add.at``).
-    Returns the exposures. Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
+    [0.5, 1]); a deepfake (``kind == deepfake_kind``) weighs ``deepfake_weight`` times a
+    harassment item. States: :mod:`sim.content`.
+
+    Returns:
+        (the ids of the items that ended, increasing; their exposures; the first id from
+        ``lo`` on not yet responded, or the number of items, or ``lo`` if none ended).
+        Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
     """
-    exposure = np.empty(len(ended))
-    for k in range(len(ended)):
-        i = ended[k]
+    n = len(state)
+    for i in range(first_live, n):
+        if state[i] == live_state and created_h[i] + lifetime_h <= end_h:
+            state[i] = expired_state
+    ended = np.empty(n - lo, np.int64)
+    k = 0
+    for i in range(lo, n):
+        if state[i] != live_state and not responded[i]:
+            responded[i] = True
+            ended[k] = i
+            k += 1
+    exposure = np.empty(k)
+    if k == 0:
+        return ended[:0], exposure, lo
+    for m in range(k):
+        i = ended[m]
         pot = max(potential_views[i], 1e-9)
-        exposure[k] = 0.5 + 0.5 * min(1.0, views[i] / pot)
+        exposure[m] = 0.5 + 0.5 * min(1.0, views[i] / pot)
         weight = deepfake_weight if kind[i] == deepfake_kind else 1.0
-        harm[target[i]] += weight * exposure[k]
-    return exposure
+        harm[target[i]] += weight * exposure[m]
+    first = n
+    for i in range(lo, n):
+        if not responded[i]:
+            first = i
+            break
+    return ended[:k], exposure, first
 
 
 @numba.njit(cache=True)
@@ -281,28 +282,27 @@ def deterrence_inputs(
     incapacitated_until: np.ndarray,
     day: int,
     propensity: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sanction: np.ndarray,
+    rate: np.ndarray,
+    free: np.ndarray,
+) -> None:
     """What each abuser weighs today: expected sanction per offence and the attempt rate.
 
-    Expected sanction is perceived certainty ``alpha / (alpha + beta)`` x the offence's
-    severity factor, 0 for an act that is no offence (``active``), shape (a, 3). Abusers
+    Expected sanction is perceived certainty ``alpha / (alpha + beta)`` (shape (a, 3)) x
+    the offence's severity factor, 0 for an act that is no offence (``active``). Abusers
     in custody (``incapacitated_until >= day``) attempt nothing.
 
-    Returns:
-        (expected sanction (a, 3), attempts per day (a,), free (a,) bool).
-        Used by :meth:`sim.model.HarmModel.abusers_decide`.
+    Writes (in place): ``sanction`` (3, a), one contiguous row per offence (what a
+    decision rule is given); ``rate``, attempts per day (a,); ``free`` (a,) bool.
+    Used by :meth:`sim.model.HarmModel.abusers_decide`.
     """
     a, n_off = alpha.shape
-    sanction = np.empty((a, n_off))
-    rate = np.empty(a)
-    free = np.empty(a, np.bool_)
     for i in range(a):
         for k in range(n_off):
             s = alpha[i, k] / (alpha[i, k] + beta[i, k]) * severity_factor[k]
-            sanction[i, k] = s * (1.0 if active[k] else 0.0)
+            sanction[k, i] = s * (1.0 if active[k] else 0.0)
         free[i] = incapacitated_until[i] < day
         rate[i] = propensity[i] * (1.0 if free[i] else 0.0)
-    return sanction, rate, free
 
 
 @numba.njit(cache=True)
@@ -314,28 +314,31 @@ def tally_acts(
     willing: np.ndarray,
     free: np.ndarray,
     acts: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    harass: np.ndarray,
+    shared: np.ndarray,
+    unshared: np.ndarray,
+) -> tuple[int, float]:
     """Today's acts per abuser, from the attempts drawn and the willingness per offence.
 
     Attempts that are not deepfakes are harassment (if willing to harass); of the
-    deepfakes ``created``, ``shared_draw`` are shared (if willing to share). In place:
-    ``acts`` (a, 3) holds the acts per offence (population.OFFENCES order).
+    deepfakes ``created``, ``shared_draw`` are shared (if willing to share). ``willing``
+    is (3, a), one row per offence (population.OFFENCES order).
+
+    Writes (in place): ``acts`` (a, 3), the acts per offence; ``harass``, ``shared``
+    and ``unshared`` (a,): harassment items, deepfakes shared and deepfakes kept
+    unshared per abuser.
 
     Returns:
-        (harassment items, deepfakes shared, deepfakes kept unshared (int64, (a,));
-        deepfakes created in all; share of free abusers willing to harass).
+        (deepfakes created in all; share of free abusers willing to harass).
         Used by :meth:`sim.model.HarmModel.abusers_decide`.
     """
     a = len(attempts)
-    harass = np.empty(a, np.int64)
-    shared = np.empty(a, np.int64)
-    unshared = np.empty(a, np.int64)
     n_created = 0
     n_free = 0
     n_willing = 0
     for i in range(a):
-        harass[i] = (attempts[i] - deepfake_attempts[i]) * willing[i, HARASSMENT_OFFENCE]
-        shared[i] = shared_draw[i] * willing[i, DEEPFAKE_SHARING]
+        harass[i] = (attempts[i] - deepfake_attempts[i]) * willing[HARASSMENT_OFFENCE, i]
+        shared[i] = shared_draw[i] * willing[DEEPFAKE_SHARING, i]
         unshared[i] = created[i] - shared[i]
         acts[i, HARASSMENT_OFFENCE] = harass[i]
         acts[i, DEEPFAKE_SHARING] = shared[i]
@@ -343,9 +346,9 @@ def tally_acts(
         n_created += created[i]
         if free[i]:
             n_free += 1
-            if willing[i, HARASSMENT_OFFENCE]:
+            if willing[HARASSMENT_OFFENCE, i]:
                 n_willing += 1
-    return harass, shared, unshared, n_created, n_willing / n_free if n_free else 0.0
+    return n_created, n_willing / n_free if n_free else 0.0
 
 
 @numba.njit(cache=True)
@@ -381,35 +384,38 @@ def day_counts(
     kind: np.ndarray,
     removed: np.ndarray,
     proactive: np.ndarray,
-) -> tuple[np.ndarray, int, np.ndarray, int]:
+    by_gender: np.ndarray,
+    by_kind: np.ndarray,
+) -> tuple[int, int]:
     """Counts for the day's row of the time series.
 
+    Writes (in place): ``by_gender`` (3,), new ``victims`` by ``gender`` code;
+    ``by_kind`` (2,), items posted today by ``kind``.
+
     Returns:
-        (new ``victims`` by ``gender`` code (int64, (3,)); of them, children; items
-        posted today by ``kind`` (int64, (2,)); items ``removed`` today by automated
+        (children among the new victims; items ``removed`` today by automated
         detection). Used by :meth:`sim.model.HarmModel.record`.
     """
-    by_gender = np.zeros(3, np.int64)
+    by_gender[:] = 0
     children = 0
     for v in victims:
         by_gender[gender[v]] += 1
         children += child[v]
-    by_kind = np.zeros(2, np.int64)
+    by_kind[:] = 0
     for i in new_items:
         by_kind[kind[i]] += 1
     n_proactive = 0
     for i in removed:
         n_proactive += proactive[i]
-    return by_gender, children, by_kind, n_proactive
+    return children, n_proactive
 
 
 @numba.njit(cache=True)
-def items_per_platform(ids: np.ndarray, platform: np.ndarray, n_plat: int) -> np.ndarray:
-    """Number of the items ``ids`` on each platform (int64, shape (n_plat,)).
+def items_per_platform(ids: np.ndarray, platform: np.ndarray, counts: np.ndarray) -> None:
+    """Number of the items ``ids`` on each platform, written into ``counts`` (n_plat,).
 
     Used by :meth:`sim.model.HarmModel.settle_platform_accounts`.
     """
-    counts = np.zeros(n_plat, np.int64)
+    counts[:] = 0
     for i in ids:
         counts[platform[i]] += 1
-    return counts
