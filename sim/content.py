@@ -189,23 +189,18 @@ class ShareKeys:
         self.n_users = int(n_users)
         self.keys = np.zeros(0, np.int64)
 
-    def encode(self, item: np.ndarray, user: np.ndarray) -> np.ndarray:
-        """Keys of (item, user) pairs, int64."""
-        keys = np.empty(len(item), np.int64)
-        posting.encode_keys(item, user, self.n_users, keys)
-        return keys
-
     def add(self, item: np.ndarray, user: np.ndarray) -> None:
         """Record that each ``user`` shared the ``item`` (pairs already recorded are ignored)."""
         if len(item):
             union = np.empty(len(self.keys) + len(item), np.int64)
             self.keys = union[: posting.add_keys(self.keys, item, user, self.n_users, union)]
 
-    def keep_items(self, live: np.ndarray) -> None:
-        """Forget the sharers of items whose mask in ``live`` (indexed by item) is False."""
+    def keep_live_items(self, item_state: np.ndarray) -> None:
+        """Forget the sharers of items no longer LIVE (``item_state``, indexed by item)."""
         if len(self.keys):
             kept = np.empty(len(self.keys), np.int64)
-            self.keys = kept[: posting.keys_of_live_items(self.keys, live, self.n_users, kept)]
+            n = posting.keys_of_live_items(self.keys, item_state, self.n_users, kept)
+            self.keys = kept[:n]
 
 
 class Shares(_Columns):

@@ -64,6 +64,7 @@ STREAMS = (
     "mesa",
 )
 HOURS = 24.0
+LN2 = np.log(2.0)  # attention time constant = half-life / ln 2
 # Hours from an item being posted to its target reporting it (mean of an exponential): assumption.
 TARGET_REPORT_DELAY_H = 3.0
 # Share of convicted abusers given immediate custody: 137 of ~1,160 prosecutions in 2024 (domain.md 2.7).
@@ -508,14 +509,16 @@ class HarmModel(Model):
         items = self.items
         ccfg = self.cfg.content
         start, end = self.day * HOURS, (self.day + 1) * HOURS
-        it = sh.view("item")
-        t_s = sh.view("t_h")
+        n = sh.n
+        it, t_s = sh.item[:n], sh.t_h[:n]
         # Views in today's window (attention_fraction; the exponentials are numpy's).
-        tau = ccfg.attention_halflife_hours / np.log(2.0)
-        expo, window_end = spread.window_exponents(it, t_s, items.removed_h, start, end, tau)
-        views, self._harm_views_by_platform, report_rate, reshare_rate = spread.share_views(
+        tau = ccfg.attention_halflife_hours / LN2
+        expo, window_end = np.empty(2 * n), np.empty(n)
+        spread.window_exponents(it, t_s, items.removed_h, start, end, tau, expo, window_end)
+        report_rate, reshare_rate = np.empty(n), np.empty(n)
+        self._harmful_views_today = spread.share_views(
             np.exp(expo),
-            sh.view("audience"),
+            sh.audience[:n],
             ccfg.view_prob,
             it,
             items.platform,
@@ -523,12 +526,13 @@ class HarmModel(Model):
             items.views,
             self.cfg.population.report_prob_per_view,
             ccfg.reshare_prob_per_view,
-            n_plat,
+            self._harm_views_by_platform,
+            report_rate,
+            reshare_rate,
         )
-        self._harmful_views_today = float(views.sum())
         # Bystanders report some of what they see.
         reports = rng.poisson(report_rate)
-        if reports.any():
+        if np.count_nonzero(reports):
             rows, rep_items, lo_r, span = spread.report_rows(
                 reports, it, t_s, window_end, start, items.reports
             )
@@ -536,55 +540,58 @@ class HarmModel(Model):
             self._queue_reviews(rep_items, lo_r + rng.random(len(rows)) * span)
         # Re-shares: each view re-shares with probability reshare_prob x the item's appeal,
         # to a random contact; a user shares an item at most once (saturation).
-        n_re = rng.poisson(reshare_rate)
-        if n_re.any():
-            rows = spread.repeat_rows(n_re)
+        rows = spread.repeat_rows(rng.poisson(reshare_rate))
+        if len(rows):
+            m = len(rows)
             new_sharer = self._attentive_contacts(sh.sharer[rows], rng)
-            new_item, plat, possible, lo, span = spread.reshare_candidates(
+            new_item, sharer, plat = (
+                np.empty(m, np.int64),
+                np.empty(m, np.int64),
+                np.empty(m, np.int64),
+            )
+            t_new = np.empty(m)
+            k, n_deepfake = spread.new_reshares(
                 rows,
                 new_sharer,
+                rng.random(m),  # the hour of each in its share's window today
                 it,
                 t_s,
                 window_end,
                 items.state,
                 items.platform,
+                items.kind,
                 self.users.member,
                 start,
-                LIVE,
+                self.share_keys.keys,
+                self.users.n,
+                items.shares,
+                new_item,
+                sharer,
+                t_new,
+                plat,
             )
-            t_new = lo + rng.random(len(rows)) * span
-            rows_ok = np.flatnonzero(possible)
-            if len(rows_ok):
-                # Saturation: drop users who already shared the item, and repeats today.
-                keys = self.share_keys.encode(new_item[rows_ok], new_sharer[rows_ok])
-                rows_ok = rows_ok[spread.first_new_keys(keys, self.share_keys.keys)]
-            if len(rows_ok):
-                self._add_by_item(items.shares, new_item[rows_ok])
-                self._add_shares(
-                    new_item[rows_ok], new_sharer[rows_ok], t_new[rows_ok], plat[rows_ok]
-                )
+            if k:
+                self._add_shares(new_item[:k], sharer[:k], t_new[:k], plat[:k])
                 # New shares draw views from their own hour to the end of today (later days
                 # are counted from midnight by the window above).
-                sh_new = slice(sh.n - len(rows_ok), sh.n)
-                new_it = sh.item[sh_new]
+                new_it = new_item[:k]
                 expo_new = spread.new_share_exponents(
-                    new_it, sh.t_h[sh_new], items.removed_h, end, tau
+                    new_it, sh.t_h[sh.n - k : sh.n], items.removed_h, end, tau
                 )
-                extra = spread.new_share_views(
+                self._harmful_views_today += spread.new_share_views(
                     np.exp(expo_new),
-                    sh.audience[sh_new],
+                    sh.audience[sh.n - k : sh.n],
                     ccfg.view_prob,
                     new_it,
                     items.platform,
                     items.views,
                     self._harm_views_by_platform,
                 )
-                self._harmful_views_today += float(extra.sum())
                 # Re-sharing an intimate image is itself an offence (s.66B): counted, not prosecuted.
-                self.deepfake_reshares += int((items.kind[new_it] == DEEPFAKE).sum())
+                self.deepfake_reshares += n_deepfake
         # Shares stop drawing views when their item is gone or their attention is spent.
         sh.drop_spent(items.state, 10 * ccfg.attention_halflife_hours, end)
-        self.share_keys.keep_items(items.view("state") == LIVE)
+        self.share_keys.keep_live_items(items.state)
 
     def benign_activity(self) -> None:
         """Lawful posts and views (aggregated), automated false positives and wrongful removals."""
@@ -940,19 +947,6 @@ class HarmModel(Model):
         )
         return targets
 
-    def _random_contacts(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One uniformly random contact per user (-1 for users without contacts)."""
-        indptr, indices = self.adj.indptr, self.adj.indices
-        lo, hi = indptr[users], indptr[users + 1]
-        deg = hi - lo
-        has = deg > 0
-        if has.all():
-            return indices[lo + (rng.random(len(users)) * deg).astype(np.int64)].astype(np.int64)
-        out = np.full(len(users), -1, np.int64)
-        pos = lo[has] + (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
-        out[has] = indices[pos]
-        return out
-
     def _attentive_contacts(
         self, users: np.ndarray, rng: np.random.Generator, max_rounds: int = 100
     ) -> np.ndarray:
@@ -961,17 +955,24 @@ class HarmModel(Model):
         Rejection sampling: a uniformly random contact is kept with probability
         ``self.attention`` (``sim.content.reshare_attention``), else redrawn; after
         ``max_rounds`` rounds the last draw is kept (only users all of whose contacts are
-        hubs get there). -1 for users without contacts.
+        hubs get there). -1 for users without contacts. Each round draws one uniform per
+        pending user for the contact, then one for keeping it (kernels:
+        ``sim/kernels/spread.py``).
         """
-        out = self._random_contacts(users, rng)
-        pending = np.flatnonzero(out >= 0)
         indptr, indices = self.adj.indptr, self.adj.indices
+        contact, pending = np.empty(len(users), np.int64), np.empty(len(users), np.int64)
+        p = spread.with_contacts(users, indptr, contact, pending)
         for _ in range(max_rounds):
-            pending = spread.rejected(rng.random(len(pending)), pending, out, self.attention)
-            if len(pending) == 0:
+            p = spread.draw_contacts(
+                rng.random(2 * p), True, users, indptr, indices, self.attention, contact, pending, p
+            )
+            if p == 0:
                 break
-            spread.redraw_contacts(rng.random(len(pending)), pending, users, indptr, indices, out)
-        return out
+        else:  # the last draw is kept untested
+            spread.draw_contacts(
+                rng.random(p), False, users, indptr, indices, self.attention, contact, pending, p
+            )
+        return contact
 
     def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Where each act is posted: among the abuser's platforms, away from strict ones.

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.content import DEEPFAKE, HARASSMENT, LIVE, HarmfulItems, ShareKeys, Shares
+from sim.content import DEEPFAKE, HARASSMENT, LIVE, REMOVED, HarmfulItems, ShareKeys, Shares
 from sim.kernels import posting
 from sim.model import HarmModel
 from tests.helpers import small_config
@@ -102,20 +102,20 @@ def test_choose_targets_matches_the_array_code(local_prob):
 
 
 def test_share_keys_match_the_array_code():
-    """Encode, add (with repeats and known keys) and keep_items as numpy did."""
+    """Add (with repeats and known keys) and keep_live_items as numpy did."""
     rng = np.random.default_rng(3)
     keys = ShareKeys(50)
     ref = np.zeros(0, np.int64)
     for _ in range(20):
         item = rng.integers(0, 40, 30)
         user = rng.integers(0, 50, 30)
-        new = keys.encode(item, user)
-        np.testing.assert_array_equal(new, item.astype(np.int64) * 50 + user)
+        new = item.astype(np.int64) * 50 + user
         keys.add(item, user)
         ref = np.union1d(ref, new)
         np.testing.assert_array_equal(keys.keys, ref)
-        live = rng.random(40) < 0.9
-        keys.keep_items(live)
+        state = np.where(rng.random(40) < 0.9, LIVE, REMOVED).astype(np.int8)
+        live = state == LIVE
+        keys.keep_live_items(state)
         ref = ref[live[ref // 50]]
         np.testing.assert_array_equal(keys.keys, ref)
     assert len(ref) > 50

@@ -379,8 +379,8 @@ def write_items(
 
 
 @numba.njit(cache=True)
-def encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray) -> None:
-    """Keys ``item x n_users + user`` of (item, user) pairs into ``out`` (``ShareKeys.encode``)."""
+def _encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray) -> None:
+    """Keys ``item x n_users + user`` of (item, user) pairs into ``out`` (``ShareKeys``)."""
     for i in range(len(item)):
         out[i] = np.int64(item[i]) * n_users + np.int64(user[i])
 
@@ -392,10 +392,10 @@ def add_keys(
     """The sorted union of the sorted, distinct ``keys`` and the keys of (item, user) pairs.
 
     Writes it to the start of ``out`` (length at least ``len(keys) + len(item)``) and
-    returns its length (``ShareKeys.add``; keys as :func:`encode_keys`).
+    returns its length (``ShareKeys.add``; keys as :func:`_encode_keys`).
     """
     new = np.empty(len(item), np.int64)
-    encode_keys(item, user, n_users, new)
+    _encode_keys(item, user, n_users, new)
     new.sort()
     i = j = m = 0
     while i < len(keys) or j < len(new):
@@ -412,14 +412,16 @@ def add_keys(
 
 
 @numba.njit(cache=True)
-def keys_of_live_items(keys: np.ndarray, live: np.ndarray, n_users: int, out: np.ndarray) -> int:
-    """The ``keys`` whose item (``key // n_users``) is live (``ShareKeys.keep_items``).
+def keys_of_live_items(
+    keys: np.ndarray, item_state: np.ndarray, n_users: int, out: np.ndarray
+) -> int:
+    """The ``keys`` whose item (``key // n_users``) is LIVE in ``item_state`` (``ShareKeys.keep_live_items``).
 
     Writes them to the start of ``out`` and returns how many there are.
     """
     m = 0
     for i in range(len(keys)):
-        if live[keys[i] // n_users]:
+        if item_state[keys[i] // n_users] == LIVE:
             out[m] = keys[i]
             m += 1
     return m
