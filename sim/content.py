@@ -66,8 +66,9 @@ class _Columns:
         (``Shares.drop_spent``) keep their old values, so the caller must write every
         column of a table that compacts.
         """
-        self._grow(k)
         lo = self.n
+        if lo + k > self._cap:
+            self._grow(k)
         self.n = lo + k
         return lo
 

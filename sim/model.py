@@ -431,15 +431,15 @@ class HarmModel(Model):
         if n_h + n_s == 0:
             return
         who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
-        plat = self._choose_platforms(creators, rng)
-        if plat.min() < 0:  # creators on no open platform post nothing
+        plat, n_none = self._choose_platforms(creators, rng)
+        if n_none:  # creators on no open platform post nothing
             ok = plat >= 0
+            n_h = int(np.count_nonzero(ok[:n_h]))  # harassment comes first
             creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
         k = len(creators)
         if k == 0:
             return
         targets = np.empty(k, np.int64)
-        n_h = k - int(np.count_nonzero(kinds))  # harassment comes first (HARASSMENT == 0)
         for kind, sel in ((HARASSMENT, slice(0, n_h)), (DEEPFAKE, slice(n_h, k))):
             if sel.stop > sel.start:
                 targets[sel] = self._choose_targets(creators[sel], kind, rng)
@@ -701,7 +701,7 @@ class HarmModel(Model):
     def _ban_evasion(self) -> None:
         """Suspended abusers come back with new accounts at a daily rate."""
         s = self._suspended
-        if not s.any():
+        if not np.count_nonzero(s):
             return
         rng = self.streams["abusers"]
         ab, plat = np.nonzero(s)
@@ -974,8 +974,13 @@ class HarmModel(Model):
             )
         return contact
 
-    def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _choose_platforms(
+        self, creators: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, int]:
         """Where each act is posted: among the abuser's platforms, away from strict ones.
+
+        Returns the platform of each act (-1 if its creator is on no open platform) and
+        the number of such acts.
 
         Weights ``exp(-displacement_sensitivity x exposure denied)``, where the exposure
         denied is the mean share of a harmful item's expected views that each platform's
@@ -988,7 +993,7 @@ class HarmModel(Model):
             np.exp(-beta * self._exposure_denied()) if beta != 0 else self._no_displacement
         )
         plat = np.empty(len(creators), np.int64)
-        posting.choose_platforms(
+        n_none = posting.choose_platforms(
             self.users.member,
             creators,
             displacement,
@@ -996,7 +1001,7 @@ class HarmModel(Model):
             rng.random(len(creators)),
             plat,
         )
-        return plat
+        return plat, n_none
 
     def _exposure_denied(self) -> np.ndarray:
         """Per platform: views prevented by removals per harmful item posted, last 30 days.
@@ -1084,7 +1089,6 @@ class HarmModel(Model):
         if len(ids) == 0:
             return
         items = self.items
-        mod = self.moderation()
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
         queued = np.empty(len(ids), np.int64)
         backlog = np.empty(len(self.platform_list))
@@ -1102,6 +1106,7 @@ class HarmModel(Model):
         )
         if n == 0:
             return
+        mod = self.moderation()
         # Log-normal review times around the platform's pace: a long tail of slow cases.
         # The normal draws go to the platforms in turn (platform order, then item order).
         z = self.streams["moderation"].standard_normal(n)
