@@ -199,9 +199,8 @@ class ShareKeys:
     def keep_live_items(self, item_state: np.ndarray) -> None:
         """Forget the sharers of items no longer LIVE (``item_state``, indexed by item)."""
         if len(self.keys):
-            kept = np.empty(len(self.keys), np.int64)
-            n = posting.keys_of_live_items(self.keys, item_state, self.n_users, kept)
-            self.keys = kept[:n]
+            # Compacted in place: the kept keys move to the front, in order.
+            self.keys = self.keys[: posting.keys_of_live_items(self.keys, item_state, self.n_users)]
 
 
 class Shares(_Columns):

@@ -575,8 +575,9 @@ class HarmModel(Model):
                 # New shares draw views from their own hour to the end of today (later days
                 # are counted from midnight by the window above).
                 new_it = new_item[:k]
-                expo_new = spread.new_share_exponents(
-                    new_it, sh.t_h[sh.n - k : sh.n], items.removed_h, end, tau
+                expo_new = np.empty(k)
+                spread.new_share_exponents(
+                    new_it, sh.t_h[sh.n - k : sh.n], items.removed_h, end, tau, expo_new
                 )
                 self._harmful_views_today += spread.new_share_views(
                     np.exp(expo_new),
@@ -922,8 +923,9 @@ class HarmModel(Model):
         """Targets: a contact (accepted with the kind's gender weight) or anyone, weighted.
 
         Draws, in order: one uniform per act for the weighted pick and one for whether it
-        tries a contact; then one per trying act with contacts (which contact) and one per
-        trying act (whether the contact is accepted). Kernels: ``sim/kernels/posting.py``.
+        tries a contact; then (if any act tries one) one per trying act with contacts
+        (which contact) and one per trying act (whether the contact is accepted).
+        Kernels: ``sim/kernels/posting.py``.
         """
         k = len(creators)
         local_prob = self.cfg.abusers.local_target_prob
@@ -932,19 +934,19 @@ class HarmModel(Model):
         n_local, n_with = posting.weighted_targets(
             self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, targets
         )
-        r_contact = rng.random(n_with + n_local) if n_local else r[:0]
-        posting.contact_targets(
-            targets,
-            creators,
-            r,
-            r_contact,
-            n_with,
-            local_prob,
-            self.adj.indptr,
-            self.adj.indices,
-            self.users.gender,
-            self._gender_accept[kind],
-        )
+        if n_local:
+            posting.contact_targets(
+                targets,
+                creators,
+                r,
+                rng.random(n_with + n_local),
+                n_with,
+                local_prob,
+                self.adj.indptr,
+                self.adj.indices,
+                self.users.gender,
+                self._gender_accept[kind],
+            )
         return targets
 
     def _attentive_contacts(

@@ -173,7 +173,9 @@ def weighted_targets(
         local_prob: chance an act tries a contact.
         creators: user id of each act's creator, shape (k,).
         indptr: CSR row pointers of the network.
-        targets: out, shape (k,) int64: the weighted picks.
+        targets: out, shape (k,) int64: the weighted picks. The target of an act that
+            does not try a contact is final: one equal to its creator moves to the next
+            user id (as in :func:`contact_targets`).
 
     Returns:
         ``(n_local, n_with_contacts)``: the number of acts trying a contact and how many
@@ -191,6 +193,8 @@ def weighted_targets(
             c = creators[i]
             if indptr[c + 1] > indptr[c]:
                 n_with += 1
+        elif targets[i] == creators[i]:
+            targets[i] = (targets[i] + 1) % n_users
     return n_local, n_with
 
 
@@ -212,7 +216,8 @@ def contact_targets(
     Each act that tries a contact (``r[k + i] < local_prob``, as in
     :func:`weighted_targets`) draws a uniformly random contact of its creator and keeps it
     with probability ``accept_p[gender of the contact]``, else keeps its weighted pick. A
-    target equal to its creator moves to the next user id.
+    target equal to its creator moves to the next user id. The other acts' targets are
+    left as they are (:func:`weighted_targets` made them final).
 
     Args:
         targets: weighted picks from :func:`weighted_targets`, shape (k,), updated.
@@ -237,8 +242,8 @@ def contact_targets(
                 if r_contact[m] < accept_p[gender[contact]]:
                     targets[i] = contact
             m += 1
-        if targets[i] == creators[i]:
-            targets[i] = (targets[i] + 1) % n_users
+            if targets[i] == creators[i]:
+                targets[i] = (targets[i] + 1) % n_users
 
 
 @numba.njit(cache=True)
@@ -412,17 +417,16 @@ def add_keys(
 
 
 @numba.njit(cache=True)
-def keys_of_live_items(
-    keys: np.ndarray, item_state: np.ndarray, n_users: int, out: np.ndarray
-) -> int:
-    """The ``keys`` whose item (``key // n_users``) is LIVE in ``item_state`` (``ShareKeys.keep_live_items``).
+def keys_of_live_items(keys: np.ndarray, item_state: np.ndarray, n_users: int) -> int:
+    """Keep the ``keys`` whose item (``key // n_users``) is LIVE in ``item_state``.
 
-    Writes them to the start of ``out`` and returns how many there are.
+    The kept keys move, in order, to the start of ``keys`` (in place); returns how many
+    there are (``ShareKeys.keep_live_items``).
     """
     m = 0
     for i in range(len(keys)):
         if item_state[keys[i] // n_users] == LIVE:
-            out[m] = keys[i]
+            keys[m] = keys[i]
             m += 1
     return m
 

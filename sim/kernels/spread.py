@@ -241,20 +241,22 @@ def new_reshares(
 
 @njit(cache=True)
 def new_share_exponents(
-    item: np.ndarray, t_share: np.ndarray, removed_h: np.ndarray, end_h: float, tau_h: float
-) -> np.ndarray:
-    """``-b / tau`` for shares made today: ``b`` hours from the share to the window's end.
+    item: np.ndarray,
+    t_share: np.ndarray,
+    removed_h: np.ndarray,
+    end_h: float,
+    tau_h: float,
+    expo: np.ndarray,
+) -> None:
+    """``expo = -b / tau`` for shares made today: ``b`` hours from the share to the window's end.
 
     A new share's window starts at the share itself, so its attention fraction today is
-    ``max(1 - exp(expo), 0)``.
+    ``max(1 - exp(expo), 0)``. ``expo`` is the output, shape (n,) like ``item``.
     """
-    n = len(item)
-    expo = np.empty(n)
-    for i in range(n):
+    for i in range(len(item)):
         t = t_share[i]
         w = min(end_h, removed_h[item[i]])
         expo[i] = -(max(w, t) - t) / tau_h
-    return expo
 
 
 @njit(cache=True)
