@@ -427,8 +427,8 @@ class HarmModel(Model):
             self._harm_victims(targets[aware])
             self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
         # Harassment first, then shared deepfakes, each in abuser order.
-        self._new_items_today = np.zeros(0, np.int64)
         if n_h + n_s == 0:
+            self._new_items_today = np.zeros(0, np.int64)
             return
         who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
         plat, n_none = self._choose_platforms(creators, rng)
@@ -438,6 +438,7 @@ class HarmModel(Model):
             creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
         k = len(creators)
         if k == 0:
+            self._new_items_today = np.zeros(0, np.int64)
             return
         targets = np.empty(k, np.int64)
         for kind, sel in ((HARASSMENT, slice(0, n_h)), (DEEPFAKE, slice(n_h, k))):
