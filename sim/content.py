@@ -183,18 +183,13 @@ class ShareKeys:
     A user shares an item at most once, so a cascade depletes its pool of possible
     sharers as it grows (like susceptibles in an SIR epidemic) and cannot exceed the
     item's platform membership. Kept sorted so membership tests are a binary search
-    and inserting a day's new keys is one linear merge (kernels: ``sim/kernels/posting.py``).
+    and inserting a day's new keys is one linear merge, done by the kernel that writes
+    the new shares (``HarmModel._add_shares``, ``posting.write_shares``).
     """
 
     def __init__(self, n_users: int) -> None:
         self.n_users = int(n_users)
         self.keys = np.zeros(0, np.int64)
-
-    def add(self, item: np.ndarray, user: np.ndarray) -> None:
-        """Record that each ``user`` shared the ``item`` (pairs already recorded are ignored)."""
-        if len(item):
-            union = np.empty(len(self.keys) + len(item), np.int64)
-            self.keys = union[: posting.add_keys(self.keys, item, user, self.n_users, union)]
 
     def keep_live_items(self, item_state: np.ndarray) -> None:
         """Forget the sharers of items no longer LIVE (``item_state``, indexed by item)."""

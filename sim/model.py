@@ -475,7 +475,7 @@ class HarmModel(Model):
         # Targets report what they see (EIU: 1 in 4 women report to the platform).
         mrng = self.streams["moderation"]
         r_detect = mrng.random(k)
-        e_delay = mrng.exponential(1.0, k)
+        e_delay = mrng.standard_exponential(k)
         r_report = mrng.random(k)
         reported = np.empty(k, np.int64)
         n_rep = posting.screen_at_upload(
@@ -1049,10 +1049,14 @@ class HarmModel(Model):
     def _add_shares(
         self, item: np.ndarray, sharer: np.ndarray, t_h: np.ndarray, plat: np.ndarray
     ) -> None:
-        """New shares: their audience is the sharer's contacts on the platform (kernel)."""
-        sh = self.shares
+        """New shares: their audience is the sharer's contacts on the platform (kernel).
+
+        Their (item, sharer) pairs join the share keys (saturation, :class:`ShareKeys`).
+        """
+        sh, known = self.shares, self.share_keys
         first = sh.reserve(len(item))
-        posting.write_shares(
+        keys = np.empty(len(known.keys) + len(item), np.int64)
+        n_keys = posting.write_shares(
             first,
             item,
             sharer,
@@ -1065,21 +1069,11 @@ class HarmModel(Model):
             sh.t_h,
             sh.audience,
             self.items.potential_views,
+            known.keys,
+            known.n_users,
+            keys,
         )
-        self.share_keys.add(item, sharer)
-
-    @staticmethod
-    def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray | None = None) -> None:
-        """``col[i] +=`` the summed ``weights`` (or the count) of the rows of each item ``i``.
-
-        One ``bincount`` over the span of items involved (recent ones), not over every
-        item ever posted.
-        """
-        if len(item) == 0:
-            return
-        lo = int(item.min())
-        sums = np.bincount(item - lo, weights=weights)
-        col[lo : lo + len(sums)] += sums.astype(col.dtype, copy=False)
+        known.keys = keys[:n_keys]
 
     def _queue_reviews(
         self, ids: np.ndarray, report_h: np.ndarray, sorted_unique: bool = False

@@ -110,7 +110,8 @@ def test_share_keys_match_the_array_code():
         item = rng.integers(0, 40, 30)
         user = rng.integers(0, 50, 30)
         new = item.astype(np.int64) * 50 + user
-        keys.add(item, user)
+        union = np.empty(len(keys.keys) + 30, np.int64)
+        keys.keys = union[: posting.add_keys(keys.keys, item, user, 50, union)]
         ref = np.union1d(ref, new)
         np.testing.assert_array_equal(keys.keys, ref)
         state = np.where(rng.random(40) < 0.9, LIVE, REMOVED).astype(np.int8)
@@ -367,10 +368,13 @@ def test_write_shares_matches_the_array_code():
     potential = rng.random(30)
     ref_potential = potential.copy()
     first = sh.reserve(k)
-    posting.write_shares(
+    known = np.array([10 * 50 + 7, 25 * 50 + 1])  # share keys so far
+    new_keys = np.empty(len(known) + k, np.int64)
+    n_keys = posting.write_shares(
         first, item, sharer, t_h, plat, aud_T, 0.3, sh.item, sh.sharer, sh.t_h, sh.audience,
-        potential,
+        potential, known, 50, new_keys,
     )  # fmt: skip
+    np.testing.assert_array_equal(new_keys[:n_keys], np.union1d(known, item * 50 + sharer))
     audience = aud_T[plat, sharer].astype(np.float64)
     np.testing.assert_array_equal(sh.view("audience"), np.concatenate([[1.0], audience]))
     np.testing.assert_array_equal(sh.view("item"), np.concatenate([[1], item]))

@@ -314,22 +314,33 @@ def write_shares(
     share_t_h: np.ndarray,
     share_audience: np.ndarray,
     potential_views: np.ndarray,
-) -> None:
+    keys: np.ndarray,
+    n_users: int,
+    new_keys: np.ndarray,
+) -> int:
     """New shares in rows ``first, first + 1, ...`` of the share table (``_add_shares``).
 
     A share's audience is its sharer's contacts on the item's platform; its item's
     ``potential_views`` grow by ``audience x view_prob`` (summed over the item's new
-    shares first, as ``np.bincount`` does, then added).
+    shares first, as ``np.bincount`` does, then added). The sharers are recorded in the
+    share keys (``sim.content.ShareKeys``): ``new_keys`` receives the union of ``keys``
+    and the new shares' keys (:func:`add_keys`).
 
     Args:
         item, sharer, t_h, plat: item, user, hour and platform of each new share, (k,).
         aud_T: contacts of each user on each platform, (n_platforms, n_users), float32.
         share_item, share_sharer, share_t_h, share_audience: the share table's columns.
         potential_views: per item, updated in place.
+        keys, n_users: the share keys so far (sorted, distinct) and the number of users.
+        new_keys: out, length at least ``len(keys) + k``.
+
+    Returns:
+        The number of keys written to ``new_keys``.
     """
     k = len(item)
     if k == 0:
-        return
+        new_keys[: len(keys)] = keys
+        return len(keys)
     lo = item[0]
     hi = item[0]
     for i in range(k):
@@ -345,6 +356,7 @@ def write_shares(
         sums[item[i] - lo] += share_audience[first + i] * view_prob
     for b in range(hi - lo + 1):
         potential_views[lo + b] += sums[b]
+    return add_keys(keys, item, sharer, n_users, new_keys)
 
 
 @numba.njit(cache=True)

@@ -102,7 +102,7 @@ def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray) -> None
     """``col[i] +=`` the sum of ``weights`` over the rows of item ``i``.
 
     Rows are summed per item first, in row order, then added: the same sums, to the
-    last bit, as ``np.bincount(item, weights)`` added to ``col`` (``HarmModel._add_by_item``).
+    last bit, as ``np.bincount(item, weights)`` added to ``col``.
     """
     if len(item) == 0:
         return
