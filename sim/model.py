@@ -422,7 +422,8 @@ class HarmModel(Model):
         posting.expand_acts(unshared, harass, shared, ab.ids, who, creators, kinds)
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
         if n_u:
-            targets = self._choose_targets(creators[:n_u], DEEPFAKE, rng)
+            targets = np.empty(n_u, np.int64)
+            self._choose_targets(creators[:n_u], DEEPFAKE, rng, targets)
             aware = rng.random(n_u) < self.cfg.justice.victim_aware_prob_unshared_deepfake
             self._harm_victims(targets[aware])
             self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
@@ -441,9 +442,10 @@ class HarmModel(Model):
             self._new_items_today = np.zeros(0, np.int64)
             return
         targets = np.empty(k, np.int64)
-        for kind, sel in ((HARASSMENT, slice(0, n_h)), (DEEPFAKE, slice(n_h, k))):
-            if sel.stop > sel.start:
-                targets[sel] = self._choose_targets(creators[sel], kind, rng)
+        if n_h:
+            self._choose_targets(creators[:n_h], HARASSMENT, rng, targets[:n_h])
+        if k > n_h:
+            self._choose_targets(creators[n_h:], DEEPFAKE, rng, targets[n_h:])
         r_hour = rng.random(k)  # posted at a uniform time of the day
         appeal = draw_appeal(rng, k, self.cfg.content.appeal_exponent)
         items = self.items
@@ -919,25 +921,23 @@ class HarmModel(Model):
         self._gender_accept = {k: gw / gw.max() for k, gw in self._gender_weight.items()}
 
     def _choose_targets(
-        self, creators: np.ndarray, kind: int, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Targets: a contact (accepted with the kind's gender weight) or anyone, weighted.
+        self, creators: np.ndarray, kind: int, rng: np.random.Generator, out: np.ndarray
+    ) -> None:
+        """Targets (into ``out``): a contact (accepted with the kind's gender weight) or anyone, weighted.
 
         Draws, in order: one uniform per act for the weighted pick and one for whether it
         tries a contact; then (if any act tries one) one per trying act with contacts
         (which contact) and one per trying act (whether the contact is accepted).
         Kernels: ``sim/kernels/posting.py``.
         """
-        k = len(creators)
         local_prob = self.cfg.abusers.local_target_prob
-        r = rng.random(2 * k)
-        targets = np.empty(k, np.int64)
+        r = rng.random(2 * len(creators))
         n_local, n_with = posting.weighted_targets(
-            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, targets
+            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, out
         )
         if n_local:
             posting.contact_targets(
-                targets,
+                out,
                 creators,
                 r,
                 rng.random(n_with + n_local),
@@ -948,7 +948,6 @@ class HarmModel(Model):
                 self.users.gender,
                 self._gender_accept[kind],
             )
-        return targets
 
     def _attentive_contacts(
         self, users: np.ndarray, rng: np.random.Generator, max_rounds: int = 100

@@ -95,7 +95,8 @@ def test_choose_targets_matches_the_array_code(local_prob):
     for kind in (HARASSMENT, DEEPFAKE):
         for seed in range(5):
             ours, ref = np.random.default_rng(seed), np.random.default_rng(seed)
-            got = model._choose_targets(creators, kind, ours)
+            got = np.empty(len(creators), np.int64)
+            model._choose_targets(creators, kind, ours, got)
             np.testing.assert_array_equal(got, reference_targets(model, creators, kind, ref))
             assert ours.bit_generator.state == ref.bit_generator.state
             assert not (got == creators).any()
