@@ -958,8 +958,9 @@ class HarmModel(Model):
         ``self.attention`` (``sim.content.reshare_attention``), else redrawn; after
         ``max_rounds`` rounds the last draw is kept (only users all of whose contacts are
         hubs get there). -1 for users without contacts. Each round draws one uniform per
-        pending user for the contact, then one for keeping it (kernels:
-        ``sim/kernels/spread.py``).
+        pending user for the contact, then one for keeping it, in one call (``random(a)``
+        then ``random(b)`` from one stream are the numbers of ``random(a + b)``); kernels:
+        ``sim/kernels/spread.py``.
         """
         indptr, indices = self.adj.indptr, self.adj.indices
         contact, pending = np.empty(len(users), np.int64), np.empty(len(users), np.int64)
