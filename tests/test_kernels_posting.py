@@ -112,7 +112,7 @@ def test_share_keys_match_the_array_code():
         user = rng.integers(0, 50, 30)
         new = item.astype(np.int64) * 50 + user
         union = np.empty(len(keys.keys) + 30, np.int64)
-        keys.keys = union[: posting.add_keys(keys.keys, item, user, 50, union)]
+        keys.keys = union[: posting._add_keys(keys.keys, item, user, 50, union)]
         ref = np.union1d(ref, new)
         np.testing.assert_array_equal(keys.keys, ref)
         state = np.where(rng.random(40) < 0.9, LIVE, REMOVED).astype(np.int8)

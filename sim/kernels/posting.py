@@ -324,7 +324,7 @@ def write_shares(
     ``potential_views`` grow by ``audience x view_prob`` (summed over the item's new
     shares first, as ``np.bincount`` does, then added). The sharers are recorded in the
     share keys (``sim.content.ShareKeys``): ``new_keys`` receives the union of ``keys``
-    and the new shares' keys (:func:`add_keys`).
+    and the new shares' keys (:func:`_add_keys`).
 
     Args:
         item, sharer, t_h, plat: item, user, hour and platform of each new share, (k,).
@@ -356,7 +356,7 @@ def write_shares(
         sums[item[i] - lo] += share_audience[first + i] * view_prob
     for b in range(hi - lo + 1):
         potential_views[lo + b] += sums[b]
-    return add_keys(keys, item, sharer, n_users, new_keys)
+    return _add_keys(keys, item, sharer, n_users, new_keys)
 
 
 @numba.njit(cache=True)
@@ -403,13 +403,13 @@ def _encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarr
 
 
 @numba.njit(cache=True)
-def add_keys(
+def _add_keys(
     keys: np.ndarray, item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray
 ) -> int:
     """The sorted union of the sorted, distinct ``keys`` and the keys of (item, user) pairs.
 
     Writes it to the start of ``out`` (length at least ``len(keys) + len(item)``) and
-    returns its length (``ShareKeys.add``; keys as :func:`_encode_keys`).
+    returns its length (:func:`write_shares`; keys as :func:`_encode_keys`).
     """
     new = np.empty(len(item), np.int64)
     _encode_keys(item, user, n_users, new)
