@@ -66,8 +66,9 @@ class _Columns:
         (``Shares.drop_spent``) keep their old values, so the caller must write every
         column of a table that compacts.
         """
-        self._grow(k)
         lo = self.n
+        if lo + k > self._cap:
+            self._grow(k)
         self.n = lo + k
         return lo
 
@@ -194,30 +195,19 @@ class ShareKeys:
     A user shares an item at most once, so a cascade depletes its pool of possible
     sharers as it grows (like susceptibles in an SIR epidemic) and cannot exceed the
     item's platform membership. Kept sorted so membership tests are a binary search
-    and inserting a day's new keys is one linear merge (kernels: ``sim/kernels/posting.py``).
+    and inserting a day's new keys is one linear merge, done by the kernel that writes
+    the new shares (``HarmModel._add_shares``, ``posting.write_shares``).
     """
 
     def __init__(self, n_users: int) -> None:
         self.n_users = int(n_users)
         self.keys = np.zeros(0, np.int64)
 
-    def encode(self, item: np.ndarray, user: np.ndarray) -> np.ndarray:
-        """Keys of (item, user) pairs, int64."""
-        keys = np.empty(len(item), np.int64)
-        posting.encode_keys(item, user, self.n_users, keys)
-        return keys
-
-    def add(self, item: np.ndarray, user: np.ndarray) -> None:
-        """Record that each ``user`` shared the ``item`` (pairs already recorded are ignored)."""
-        if len(item):
-            union = np.empty(len(self.keys) + len(item), np.int64)
-            self.keys = union[: posting.add_keys(self.keys, item, user, self.n_users, union)]
-
-    def keep_items(self, live: np.ndarray) -> None:
-        """Forget the sharers of items whose mask in ``live`` (indexed by item) is False."""
+    def keep_live_items(self, item_state: np.ndarray) -> None:
+        """Forget the sharers of items no longer LIVE (``item_state``, indexed by item)."""
         if len(self.keys):
-            kept = np.empty(len(self.keys), np.int64)
-            self.keys = kept[: posting.keys_of_live_items(self.keys, live, self.n_users, kept)]
+            # Compacted in place: the kept keys move to the front, in order.
+            self.keys = self.keys[: posting.keys_of_live_items(self.keys, item_state, self.n_users)]
 
 
 class Shares(_Columns):

@@ -65,6 +65,7 @@ STREAMS = (
     "mesa",
 )
 HOURS = 24.0
+LN2 = np.log(2.0)  # attention time constant = half-life / ln 2
 # Hours from an item being posted to its target reporting it (mean of an exponential): assumption.
 TARGET_REPORT_DELAY_H = 3.0
 # Share of convicted abusers given immediate custody: 137 of ~1,160 prosecutions in 2024 (domain.md 2.7).
@@ -474,27 +475,30 @@ class HarmModel(Model):
         posting.expand_acts(unshared, harass, shared, ab.ids, who, creators, kinds)
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
         if n_u:
-            targets = self._choose_targets(creators[:n_u], DEEPFAKE, rng)
+            targets = np.empty(n_u, np.int64)
+            self._choose_targets(creators[:n_u], DEEPFAKE, rng, targets)
             aware = rng.random(n_u) < self.cfg.justice.victim_aware_prob_unshared_deepfake
             self._harm_victims(targets[aware])
             self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
         # Harassment first, then shared deepfakes, each in abuser order.
-        self._new_items_today = np.zeros(0, np.int64)
         if n_h + n_s == 0:
+            self._new_items_today = np.zeros(0, np.int64)
             return
         who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
-        plat = self._choose_platforms(creators, rng)
-        if plat.min() < 0:  # creators on no open platform post nothing
+        plat, n_none = self._choose_platforms(creators, rng)
+        if n_none:  # creators on no open platform post nothing
             ok = plat >= 0
+            n_h = int(np.count_nonzero(ok[:n_h]))  # harassment comes first
             creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
         k = len(creators)
         if k == 0:
+            self._new_items_today = np.zeros(0, np.int64)
             return
         targets = np.empty(k, np.int64)
-        n_h = k - int(np.count_nonzero(kinds))  # harassment comes first (HARASSMENT == 0)
-        for kind, sel in ((HARASSMENT, slice(0, n_h)), (DEEPFAKE, slice(n_h, k))):
-            if sel.stop > sel.start:
-                targets[sel] = self._choose_targets(creators[sel], kind, rng)
+        if n_h:
+            self._choose_targets(creators[:n_h], HARASSMENT, rng, targets[:n_h])
+        if k > n_h:
+            self._choose_targets(creators[n_h:], DEEPFAKE, rng, targets[n_h:])
         r_hour = rng.random(k)  # posted at a uniform time of the day
         appeal = draw_appeal(rng, k, self.cfg.content.appeal_exponent)
         items = self.items
@@ -526,7 +530,7 @@ class HarmModel(Model):
         # Targets report what they see (EIU: 1 in 4 women report to the platform).
         mrng = self.streams["moderation"]
         r_detect = mrng.random(k)
-        e_delay = mrng.exponential(1.0, k)
+        e_delay = mrng.standard_exponential(k)
         r_report = mrng.random(k)
         reported = np.empty(k, np.int64)
         n_rep = posting.screen_at_upload(
@@ -561,14 +565,16 @@ class HarmModel(Model):
         items = self.items
         ccfg = self.cfg.content
         start, end = self.day * HOURS, (self.day + 1) * HOURS
-        it = sh.view("item")
-        t_s = sh.view("t_h")
+        n = sh.n
+        it, t_s = sh.item[:n], sh.t_h[:n]
         # Views in today's window (attention_fraction; the exponentials are numpy's).
-        tau = ccfg.attention_halflife_hours / np.log(2.0)
-        expo, window_end = spread.window_exponents(it, t_s, items.removed_h, start, end, tau)
-        views, self._harm_views_by_platform, report_rate, reshare_rate = spread.share_views(
+        tau = ccfg.attention_halflife_hours / LN2
+        expo, window_end = np.empty(2 * n), np.empty(n)
+        spread.window_exponents(it, t_s, items.removed_h, start, end, tau, expo, window_end)
+        report_rate, reshare_rate = np.empty(n), np.empty(n)
+        self._harmful_views_today = spread.share_views(
             np.exp(expo),
-            sh.view("audience"),
+            sh.audience[:n],
             ccfg.view_prob,
             it,
             items.platform,
@@ -576,12 +582,13 @@ class HarmModel(Model):
             items.views,
             self.cfg.population.report_prob_per_view,
             ccfg.reshare_prob_per_view,
-            n_plat,
+            self._harm_views_by_platform,
+            report_rate,
+            reshare_rate,
         )
-        self._harmful_views_today = float(views.sum())
         # Bystanders report some of what they see.
         reports = rng.poisson(report_rate)
-        if reports.any():
+        if np.count_nonzero(reports):
             rows, rep_items, lo_r, span = spread.report_rows(
                 reports, it, t_s, window_end, start, items.reports
             )
@@ -589,55 +596,59 @@ class HarmModel(Model):
             self._queue_reviews(rep_items, lo_r + rng.random(len(rows)) * span)
         # Re-shares: each view re-shares with probability reshare_prob x the item's appeal,
         # to a random contact; a user shares an item at most once (saturation).
-        n_re = rng.poisson(reshare_rate)
-        if n_re.any():
-            rows = spread.repeat_rows(n_re)
+        rows = spread.repeat_rows(rng.poisson(reshare_rate))
+        if len(rows):
+            m = len(rows)
             new_sharer = self._attentive_contacts(sh.sharer[rows], rng)
-            new_item, plat, possible, lo, span = spread.reshare_candidates(
+            new_item, sharer, plat = (
+                np.empty(m, np.int64),
+                np.empty(m, np.int64),
+                np.empty(m, np.int64),
+            )
+            t_new = np.empty(m)
+            k, n_deepfake = spread.new_reshares(
                 rows,
                 new_sharer,
+                rng.random(m),  # the hour of each in its share's window today
                 it,
                 t_s,
                 window_end,
                 items.state,
                 items.platform,
+                items.kind,
                 self.users.member,
                 start,
-                LIVE,
+                self.share_keys.keys,
+                self.users.n,
+                items.shares,
+                new_item,
+                sharer,
+                t_new,
+                plat,
             )
-            t_new = lo + rng.random(len(rows)) * span
-            rows_ok = np.flatnonzero(possible)
-            if len(rows_ok):
-                # Saturation: drop users who already shared the item, and repeats today.
-                keys = self.share_keys.encode(new_item[rows_ok], new_sharer[rows_ok])
-                rows_ok = rows_ok[spread.first_new_keys(keys, self.share_keys.keys)]
-            if len(rows_ok):
-                self._add_by_item(items.shares, new_item[rows_ok])
-                self._add_shares(
-                    new_item[rows_ok], new_sharer[rows_ok], t_new[rows_ok], plat[rows_ok]
-                )
+            if k:
+                self._add_shares(new_item[:k], sharer[:k], t_new[:k], plat[:k])
                 # New shares draw views from their own hour to the end of today (later days
                 # are counted from midnight by the window above).
-                sh_new = slice(sh.n - len(rows_ok), sh.n)
-                new_it = sh.item[sh_new]
-                expo_new = spread.new_share_exponents(
-                    new_it, sh.t_h[sh_new], items.removed_h, end, tau
+                new_it = new_item[:k]
+                expo_new = np.empty(k)
+                spread.new_share_exponents(
+                    new_it, sh.t_h[sh.n - k : sh.n], items.removed_h, end, tau, expo_new
                 )
-                extra = spread.new_share_views(
+                self._harmful_views_today += spread.new_share_views(
                     np.exp(expo_new),
-                    sh.audience[sh_new],
+                    sh.audience[sh.n - k : sh.n],
                     ccfg.view_prob,
                     new_it,
                     items.platform,
                     items.views,
                     self._harm_views_by_platform,
                 )
-                self._harmful_views_today += float(extra.sum())
                 # Re-sharing an intimate image is itself an offence (s.66B): counted, not prosecuted.
-                self.deepfake_reshares += int((items.kind[new_it] == DEEPFAKE).sum())
+                self.deepfake_reshares += n_deepfake
         # Shares stop drawing views when their item is gone or their attention is spent.
         sh.drop_spent(items.state, 10 * ccfg.attention_halflife_hours, end)
-        self.share_keys.keep_items(items.view("state") == LIVE)
+        self.share_keys.keep_live_items(items.state)
 
     def benign_activity(self) -> None:
         """Lawful posts and views (aggregated), automated false positives and wrongful removals."""
@@ -749,7 +760,7 @@ class HarmModel(Model):
     def _ban_evasion(self) -> None:
         """Suspended abusers come back with new accounts at a daily rate."""
         s = self._suspended
-        if not s.any():
+        if not np.count_nonzero(s):
             return
         rng = self.streams["abusers"]
         ab, plat = np.nonzero(s)
@@ -971,48 +982,33 @@ class HarmModel(Model):
         self._gender_accept = {k: gw / gw.max() for k, gw in self._gender_weight.items()}
 
     def _choose_targets(
-        self, creators: np.ndarray, kind: int, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Targets: a contact (accepted with the kind's gender weight) or anyone, weighted.
+        self, creators: np.ndarray, kind: int, rng: np.random.Generator, out: np.ndarray
+    ) -> None:
+        """Targets (into ``out``): a contact (accepted with the kind's gender weight) or anyone, weighted.
 
         Draws, in order: one uniform per act for the weighted pick and one for whether it
-        tries a contact; then one per trying act with contacts (which contact) and one per
-        trying act (whether the contact is accepted). Kernels: ``sim/kernels/posting.py``.
+        tries a contact; then (if any act tries one) one per trying act with contacts
+        (which contact) and one per trying act (whether the contact is accepted).
+        Kernels: ``sim/kernels/posting.py``.
         """
-        k = len(creators)
         local_prob = self.cfg.abusers.local_target_prob
-        r = rng.random(2 * k)
-        targets = np.empty(k, np.int64)
+        r = rng.random(2 * len(creators))
         n_local, n_with = posting.weighted_targets(
-            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, targets
+            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, out
         )
-        r_contact = rng.random(n_with + n_local) if n_local else r[:0]
-        posting.contact_targets(
-            targets,
-            creators,
-            r,
-            r_contact,
-            n_with,
-            local_prob,
-            self.adj.indptr,
-            self.adj.indices,
-            self.users.gender,
-            self._gender_accept[kind],
-        )
-        return targets
-
-    def _random_contacts(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One uniformly random contact per user (-1 for users without contacts)."""
-        indptr, indices = self.adj.indptr, self.adj.indices
-        lo, hi = indptr[users], indptr[users + 1]
-        deg = hi - lo
-        has = deg > 0
-        if has.all():
-            return indices[lo + (rng.random(len(users)) * deg).astype(np.int64)].astype(np.int64)
-        out = np.full(len(users), -1, np.int64)
-        pos = lo[has] + (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
-        out[has] = indices[pos]
-        return out
+        if n_local:
+            posting.contact_targets(
+                out,
+                creators,
+                r,
+                rng.random(n_with + n_local),
+                n_with,
+                local_prob,
+                self.adj.indptr,
+                self.adj.indices,
+                self.users.gender,
+                self._gender_accept[kind],
+            )
 
     def _attentive_contacts(
         self, users: np.ndarray, rng: np.random.Generator, max_rounds: int = 100
@@ -1022,20 +1018,33 @@ class HarmModel(Model):
         Rejection sampling: a uniformly random contact is kept with probability
         ``self.attention`` (``sim.content.reshare_attention``), else redrawn; after
         ``max_rounds`` rounds the last draw is kept (only users all of whose contacts are
-        hubs get there). -1 for users without contacts.
+        hubs get there). -1 for users without contacts. Each round draws one uniform per
+        pending user for the contact, then one for keeping it, in one call (``random(a)``
+        then ``random(b)`` from one stream are the numbers of ``random(a + b)``); kernels:
+        ``sim/kernels/spread.py``.
         """
-        out = self._random_contacts(users, rng)
-        pending = np.flatnonzero(out >= 0)
         indptr, indices = self.adj.indptr, self.adj.indices
+        contact, pending = np.empty(len(users), np.int64), np.empty(len(users), np.int64)
+        p = spread.with_contacts(users, indptr, contact, pending)
         for _ in range(max_rounds):
-            pending = spread.rejected(rng.random(len(pending)), pending, out, self.attention)
-            if len(pending) == 0:
+            p = spread.draw_contacts(
+                rng.random(2 * p), True, users, indptr, indices, self.attention, contact, pending, p
+            )
+            if p == 0:
                 break
-            spread.redraw_contacts(rng.random(len(pending)), pending, users, indptr, indices, out)
-        return out
+        else:  # the last draw is kept untested
+            spread.draw_contacts(
+                rng.random(p), False, users, indptr, indices, self.attention, contact, pending, p
+            )
+        return contact
 
-    def _choose_platforms(self, creators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _choose_platforms(
+        self, creators: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, int]:
         """Where each act is posted: among the abuser's platforms, away from strict ones.
+
+        Returns the platform of each act (-1 if its creator is on no open platform) and
+        the number of such acts.
 
         Weights ``exp(-displacement_sensitivity x exposure denied)``, where the exposure
         denied is the mean share of a harmful item's expected views that each platform's
@@ -1048,7 +1057,7 @@ class HarmModel(Model):
             np.exp(-beta * self._exposure_denied()) if beta != 0 else self._no_displacement
         )
         plat = np.empty(len(creators), np.int64)
-        posting.choose_platforms(
+        n_none = posting.choose_platforms(
             self.users.member,
             creators,
             displacement,
@@ -1056,7 +1065,7 @@ class HarmModel(Model):
             rng.random(len(creators)),
             plat,
         )
-        return plat
+        return plat, n_none
 
     def _exposure_denied(self) -> np.ndarray:
         """Per platform: views prevented by removals per harmful item posted, last 30 days.
@@ -1101,10 +1110,14 @@ class HarmModel(Model):
     def _add_shares(
         self, item: np.ndarray, sharer: np.ndarray, t_h: np.ndarray, plat: np.ndarray
     ) -> None:
-        """New shares: their audience is the sharer's contacts on the platform (kernel)."""
-        sh = self.shares
+        """New shares: their audience is the sharer's contacts on the platform (kernel).
+
+        Their (item, sharer) pairs join the share keys (saturation, :class:`ShareKeys`).
+        """
+        sh, known = self.shares, self.share_keys
         first = sh.reserve(len(item))
-        posting.write_shares(
+        keys = np.empty(len(known.keys) + len(item), np.int64)
+        n_keys = posting.write_shares(
             first,
             item,
             sharer,
@@ -1117,21 +1130,11 @@ class HarmModel(Model):
             sh.t_h,
             sh.audience,
             self.items.potential_views,
+            known.keys,
+            known.n_users,
+            keys,
         )
-        self.share_keys.add(item, sharer)
-
-    @staticmethod
-    def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray | None = None) -> None:
-        """``col[i] +=`` the summed ``weights`` (or the count) of the rows of each item ``i``.
-
-        One ``bincount`` over the span of items involved (recent ones), not over every
-        item ever posted.
-        """
-        if len(item) == 0:
-            return
-        lo = int(item.min())
-        sums = np.bincount(item - lo, weights=weights)
-        col[lo : lo + len(sums)] += sums.astype(col.dtype, copy=False)
+        known.keys = keys[:n_keys]
 
     def _queue_reviews(
         self, ids: np.ndarray, report_h: np.ndarray, sorted_unique: bool = False
@@ -1144,7 +1147,6 @@ class HarmModel(Model):
         if len(ids) == 0:
             return
         items = self.items
-        mod = self.moderation()
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
         queued = np.empty(len(ids), np.int64)
         backlog = np.empty(len(self.platform_list))
@@ -1162,6 +1164,7 @@ class HarmModel(Model):
         )
         if n == 0:
             return
+        mod = self.moderation()
         # Log-normal review times around the platform's pace: a long tail of slow cases.
         # The normal draws go to the platforms in turn (platform order, then item order).
         z = self.streams["moderation"].standard_normal(n)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.content import DEEPFAKE, HARASSMENT, LIVE, HarmfulItems, ShareKeys, Shares
+from sim.content import DEEPFAKE, HARASSMENT, LIVE, REMOVED, HarmfulItems, ShareKeys, Shares
 from sim.kernels import posting
 from sim.model import HarmModel
 from tests.helpers import small_config
@@ -95,27 +95,29 @@ def test_choose_targets_matches_the_array_code(local_prob):
     for kind in (HARASSMENT, DEEPFAKE):
         for seed in range(5):
             ours, ref = np.random.default_rng(seed), np.random.default_rng(seed)
-            got = model._choose_targets(creators, kind, ours)
+            got = np.empty(len(creators), np.int64)
+            model._choose_targets(creators, kind, ours, got)
             np.testing.assert_array_equal(got, reference_targets(model, creators, kind, ref))
             assert ours.bit_generator.state == ref.bit_generator.state
             assert not (got == creators).any()
 
 
 def test_share_keys_match_the_array_code():
-    """Encode, add (with repeats and known keys) and keep_items as numpy did."""
+    """Add (with repeats and known keys) and keep_live_items as numpy did."""
     rng = np.random.default_rng(3)
     keys = ShareKeys(50)
     ref = np.zeros(0, np.int64)
     for _ in range(20):
         item = rng.integers(0, 40, 30)
         user = rng.integers(0, 50, 30)
-        new = keys.encode(item, user)
-        np.testing.assert_array_equal(new, item.astype(np.int64) * 50 + user)
-        keys.add(item, user)
+        new = item.astype(np.int64) * 50 + user
+        union = np.empty(len(keys.keys) + 30, np.int64)
+        keys.keys = union[: posting._add_keys(keys.keys, item, user, 50, union)]
         ref = np.union1d(ref, new)
         np.testing.assert_array_equal(keys.keys, ref)
-        live = rng.random(40) < 0.9
-        keys.keep_items(live)
+        state = np.where(rng.random(40) < 0.9, LIVE, REMOVED).astype(np.int8)
+        live = state == LIVE
+        keys.keep_live_items(state)
         ref = ref[live[ref // 50]]
         np.testing.assert_array_equal(keys.keys, ref)
     assert len(ref) > 50
@@ -367,10 +369,13 @@ def test_write_shares_matches_the_array_code():
     potential = rng.random(30)
     ref_potential = potential.copy()
     first = sh.reserve(k)
-    posting.write_shares(
+    known = np.array([10 * 50 + 7, 25 * 50 + 1])  # share keys so far
+    new_keys = np.empty(len(known) + k, np.int64)
+    n_keys = posting.write_shares(
         first, item, sharer, t_h, plat, aud_T, 0.3, sh.item, sh.sharer, sh.t_h, sh.audience,
-        potential,
+        potential, known, 50, new_keys,
     )  # fmt: skip
+    np.testing.assert_array_equal(new_keys[:n_keys], np.union1d(known, item * 50 + sharer))
     audience = aud_T[plat, sharer].astype(np.float64)
     np.testing.assert_array_equal(sh.view("audience"), np.concatenate([[1.0], audience]))
     np.testing.assert_array_equal(sh.view("item"), np.concatenate([[1], item]))

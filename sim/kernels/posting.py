@@ -173,7 +173,9 @@ def weighted_targets(
         local_prob: chance an act tries a contact.
         creators: user id of each act's creator, shape (k,).
         indptr: CSR row pointers of the network.
-        targets: out, shape (k,) int64: the weighted picks.
+        targets: out, shape (k,) int64: the weighted picks. The target of an act that
+            does not try a contact is final: one equal to its creator moves to the next
+            user id (as in :func:`contact_targets`).
 
     Returns:
         ``(n_local, n_with_contacts)``: the number of acts trying a contact and how many
@@ -191,6 +193,8 @@ def weighted_targets(
             c = creators[i]
             if indptr[c + 1] > indptr[c]:
                 n_with += 1
+        elif targets[i] == creators[i]:
+            targets[i] = (targets[i] + 1) % n_users
     return n_local, n_with
 
 
@@ -212,7 +216,8 @@ def contact_targets(
     Each act that tries a contact (``r[k + i] < local_prob``, as in
     :func:`weighted_targets`) draws a uniformly random contact of its creator and keeps it
     with probability ``accept_p[gender of the contact]``, else keeps its weighted pick. A
-    target equal to its creator moves to the next user id.
+    target equal to its creator moves to the next user id. The other acts' targets are
+    left as they are (:func:`weighted_targets` made them final).
 
     Args:
         targets: weighted picks from :func:`weighted_targets`, shape (k,), updated.
@@ -237,8 +242,8 @@ def contact_targets(
                 if r_contact[m] < accept_p[gender[contact]]:
                     targets[i] = contact
             m += 1
-        if targets[i] == creators[i]:
-            targets[i] = (targets[i] + 1) % n_users
+            if targets[i] == creators[i]:
+                targets[i] = (targets[i] + 1) % n_users
 
 
 @numba.njit(cache=True)
@@ -309,22 +314,33 @@ def write_shares(
     share_t_h: np.ndarray,
     share_audience: np.ndarray,
     potential_views: np.ndarray,
-) -> None:
+    keys: np.ndarray,
+    n_users: int,
+    new_keys: np.ndarray,
+) -> int:
     """New shares in rows ``first, first + 1, ...`` of the share table (``_add_shares``).
 
     A share's audience is its sharer's contacts on the item's platform; its item's
     ``potential_views`` grow by ``audience x view_prob`` (summed over the item's new
-    shares first, as ``np.bincount`` does, then added).
+    shares first, as ``np.bincount`` does, then added). The sharers are recorded in the
+    share keys (``sim.content.ShareKeys``): ``new_keys`` receives the union of ``keys``
+    and the new shares' keys (:func:`_add_keys`).
 
     Args:
         item, sharer, t_h, plat: item, user, hour and platform of each new share, (k,).
         aud_T: contacts of each user on each platform, (n_platforms, n_users), float32.
         share_item, share_sharer, share_t_h, share_audience: the share table's columns.
         potential_views: per item, updated in place.
+        keys, n_users: the share keys so far (sorted, distinct) and the number of users.
+        new_keys: out, length at least ``len(keys) + k``.
+
+    Returns:
+        The number of keys written to ``new_keys``.
     """
     k = len(item)
     if k == 0:
-        return
+        new_keys[: len(keys)] = keys
+        return len(keys)
     lo = item[0]
     hi = item[0]
     for i in range(k):
@@ -340,6 +356,7 @@ def write_shares(
         sums[item[i] - lo] += share_audience[first + i] * view_prob
     for b in range(hi - lo + 1):
         potential_views[lo + b] += sums[b]
+    return _add_keys(keys, item, sharer, n_users, new_keys)
 
 
 @numba.njit(cache=True)
@@ -379,23 +396,23 @@ def write_items(
 
 
 @numba.njit(cache=True)
-def encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray) -> None:
-    """Keys ``item x n_users + user`` of (item, user) pairs into ``out`` (``ShareKeys.encode``)."""
+def _encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray) -> None:
+    """Keys ``item x n_users + user`` of (item, user) pairs into ``out`` (``ShareKeys``)."""
     for i in range(len(item)):
         out[i] = np.int64(item[i]) * n_users + np.int64(user[i])
 
 
 @numba.njit(cache=True)
-def add_keys(
+def _add_keys(
     keys: np.ndarray, item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray
 ) -> int:
     """The sorted union of the sorted, distinct ``keys`` and the keys of (item, user) pairs.
 
     Writes it to the start of ``out`` (length at least ``len(keys) + len(item)``) and
-    returns its length (``ShareKeys.add``; keys as :func:`encode_keys`).
+    returns its length (:func:`write_shares`; keys as :func:`_encode_keys`).
     """
     new = np.empty(len(item), np.int64)
-    encode_keys(item, user, n_users, new)
+    _encode_keys(item, user, n_users, new)
     new.sort()
     i = j = m = 0
     while i < len(keys) or j < len(new):
@@ -412,15 +429,16 @@ def add_keys(
 
 
 @numba.njit(cache=True)
-def keys_of_live_items(keys: np.ndarray, live: np.ndarray, n_users: int, out: np.ndarray) -> int:
-    """The ``keys`` whose item (``key // n_users``) is live (``ShareKeys.keep_items``).
+def keys_of_live_items(keys: np.ndarray, item_state: np.ndarray, n_users: int) -> int:
+    """Keep the ``keys`` whose item (``key // n_users``) is LIVE in ``item_state``.
 
-    Writes them to the start of ``out`` and returns how many there are.
+    The kept keys move, in order, to the start of ``keys`` (in place); returns how many
+    there are (``ShareKeys.keep_live_items``).
     """
     m = 0
     for i in range(len(keys)):
-        if live[keys[i] // n_users]:
-            out[m] = keys[i]
+        if item_state[keys[i] // n_users] == LIVE:
+            keys[m] = keys[i]
             m += 1
     return m
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.kernels.posting import DEEPFAKE, LIVE, _numpy_sum
+
 
 @njit(cache=True)
 def window_exponents(
@@ -21,7 +23,9 @@ def window_exponents(
     start_h: float,
     end_h: float,
     tau_h: float,
-) -> tuple[np.ndarray, np.ndarray]:
+    expo: np.ndarray,
+    window_end: np.ndarray,
+) -> None:
     """Exponents of today's attention window for each share, and the window's end.
 
     The window of share ``i`` is ``[start_h, min(end_h, removed_h[item[i]]))``: an item
@@ -33,23 +37,18 @@ def window_exponents(
         removed_h: hour each item was removed, ``inf`` if not (items,).
         start_h, end_h: today's first and last hour.
         tau_h: attention time constant, half-life / ln 2 (hours).
-
-    Returns:
-        ``expo`` (2n,): ``-a / tau`` then ``-b / tau``, with ``a``, ``b`` the window's
-        start and end in hours after the share (``a`` at least 0); the share's
-        attention fraction today is ``max(exp(expo[i]) - exp(expo[n + i]), 0)``.
-        ``window_end`` (n,): the window's end hour.
+        expo: out (2n,): ``-a / tau`` then ``-b / tau``, with ``a``, ``b`` the window's
+            start and end in hours after the share (``a`` at least 0); the share's
+            attention fraction today is ``max(exp(expo[i]) - exp(expo[n + i]), 0)``.
+        window_end: out (n,): the window's end hour.
     """
     n = len(item)
-    expo = np.empty(2 * n)
-    window_end = np.empty(n)
     for i in range(n):
         t = t_share[i]
         w = min(end_h, removed_h[item[i]])
         window_end[i] = w
         expo[i] = -(max(start_h, t) - t) / tau_h
         expo[n + i] = -(max(w, t) - t) / tau_h
-    return expo, window_end
 
 
 @njit(cache=True)
@@ -63,8 +62,10 @@ def share_views(
     item_views: np.ndarray,
     report_prob: float,
     reshare_prob: float,
-    n_platforms: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    by_platform: np.ndarray,
+    report_rate: np.ndarray,
+    reshare_rate: np.ndarray,
+) -> float:
     """Harmful views of each share today, added to its item; the rates of what they cause.
 
     Args:
@@ -77,17 +78,14 @@ def share_views(
         item_views: harmful views of each item so far (items,); today's are added in place.
         report_prob: bystander reports per harmful view.
         reshare_prob: re-shares per harmful view of an item of appeal 1.
-        n_platforms: number of platforms.
+        by_platform: views per platform today (n_platforms,), added in place.
+        report_rate, reshare_rate: out (n,): expected reports and re-shares of each share.
 
     Returns:
-        ``views`` (n,), ``by_platform`` (n_platforms,) views per platform, ``report_rate``
-        (n,) expected reports and ``reshare_rate`` (n,) expected re-shares of each share.
+        The views of all shares today, summed as numpy's ``.sum()`` does.
     """
     n = len(item)
     views = np.empty(n)
-    by_platform = np.zeros(n_platforms)
-    report_rate = np.empty(n)
-    reshare_rate = np.empty(n)
     for i in range(n):
         frac = max(e[i] - e[n + i], 0.0)
         v = audience[i] * view_prob * frac
@@ -96,7 +94,7 @@ def share_views(
         report_rate[i] = v * report_prob
         reshare_rate[i] = v * reshare_prob * appeal[item[i]]
     _add_by_item(item_views, item, views)
-    return views, by_platform, report_rate, reshare_rate
+    return _numpy_sum(views, 0, n)
 
 
 @njit(cache=True)
@@ -104,7 +102,7 @@ def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray) -> None
     """``col[i] +=`` the sum of ``weights`` over the rows of item ``i``.
 
     Rows are summed per item first, in row order, then added: the same sums, to the
-    last bit, as ``np.bincount(item, weights)`` added to ``col`` (``HarmModel._add_by_item``).
+    last bit, as ``np.bincount(item, weights)`` added to ``col``.
     """
     if len(item) == 0:
         return
@@ -171,99 +169,94 @@ def repeat_rows(counts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def reshare_candidates(
+def new_reshares(
     rows: np.ndarray,
     new_sharer: np.ndarray,
+    u: np.ndarray,
     item: np.ndarray,
     t_share: np.ndarray,
     window_end: np.ndarray,
     item_state: np.ndarray,
     item_platform: np.ndarray,
+    item_kind: np.ndarray,
     member: np.ndarray,
     start_h: float,
-    live: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate re-shares: which can happen, and the hours they can fall in.
+    known_keys: np.ndarray,
+    n_users: int,
+    item_shares: np.ndarray,
+    out_item: np.ndarray,
+    out_sharer: np.ndarray,
+    out_t: np.ndarray,
+    out_platform: np.ndarray,
+) -> tuple[int, int]:
+    """The re-shares that happen, of the candidates drawn today (``spread_harmful_items``).
 
-    A re-share of share ``rows[j]`` by contact ``new_sharer[j]`` can happen if the contact
-    exists (>= 0), the item is still live, the contact is on the item's platform and the
-    share's window today is not empty.
+    Candidate ``j`` re-shares share ``rows[j]`` by contact ``new_sharer[j]``. It can happen
+    if the contact exists (>= 0), the item is still live, the contact is on the item's
+    platform and the share's window today is not empty; it comes at hour ``lo + u[j] x
+    span``, ``lo`` the later of today's start and the share, ``span`` the hours from ``lo``
+    to the window's end. A user shares an item at most once (saturation): a candidate
+    whose (item, user) key (``item x n_users + user``) is in ``known_keys`` (sorted) or
+    came earlier today is dropped. The re-shares that happen are counted in
+    ``item_shares`` and written, in candidate order, to the start of the ``out_*`` arrays.
 
     Args:
-        rows: share each candidate re-shares (m,).
-        new_sharer: contact drawn to re-share, -1 if none (m,).
+        rows, new_sharer, u: per candidate (m,).
         item, t_share, window_end: per share (n,).
-        item_state: state of each item (items,); ``live`` is the LIVE code.
-        item_platform: platform index of each item (items,).
+        item_state, item_platform, item_kind: per item; ``LIVE`` is the live state.
         member: (users, platforms) bool, user is on the platform.
-        start_h: today's first hour.
+        out_item, out_sharer, out_t, out_platform: out (m,): item, user, hour and platform
+            of each re-share.
 
     Returns:
-        ``new_item`` (m,), ``platform`` (m,), ``possible`` (m,) bool, ``lo`` (m,) the
-        earliest hour of the re-share and ``span`` (m,) hours from ``lo`` to the window's
-        end (at least 0).
+        ``(k, n_deepfake)``: the number of re-shares and how many are of deepfakes.
     """
-    m = len(rows)
-    new_item = np.empty(m, np.int64)
-    platform = np.empty(m, np.int64)
-    possible = np.empty(m, np.bool_)
-    lo = np.empty(m)
-    span = np.empty(m)
-    for j in range(m):
+    seen = set()
+    k = 0
+    n_deepfake = 0
+    for j in range(len(rows)):
         s = rows[j]
         it = item[s]
         p = item_platform[it]
-        new_item[j] = it
-        platform[j] = p
-        u = new_sharer[j]
-        lo[j] = max(start_h, t_share[s])
-        span[j] = max(window_end[s] - lo[j], 0.0)
-        possible[j] = u >= 0 and item_state[it] == live and member[u, p] and window_end[s] > lo[j]
-    return new_item, platform, possible, lo, span
-
-
-@njit(cache=True)
-def first_new_keys(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Positions of the keys that are neither in ``known`` (sorted) nor earlier in ``keys``.
-
-    A user re-shares an item at most once: of several re-shares of the same item by the
-    same user today only the first counts, and none if the user shared it before.
-
-    Returns:
-        Increasing positions into ``keys``.
-    """
-    seen = set()
-    out = np.empty(len(keys), np.int64)
-    k = 0
-    for i in range(len(keys)):
-        key = keys[i]
+        usr = new_sharer[j]
+        lo = max(start_h, t_share[s])
+        span = max(window_end[s] - lo, 0.0)
+        t = lo + u[j] * span
+        if not (usr >= 0 and item_state[it] == LIVE and member[usr, p] and window_end[s] > lo):
+            continue
+        key = np.int64(it) * n_users + np.int64(usr)
         if key in seen:
             continue
         seen.add(key)
-        pos = np.searchsorted(known, key)
-        if pos < len(known) and known[pos] == key:
+        pos = np.searchsorted(known_keys, key)
+        if pos < len(known_keys) and known_keys[pos] == key:
             continue
-        out[k] = i
+        out_item[k], out_sharer[k], out_t[k], out_platform[k] = it, usr, t, p
+        item_shares[it] += 1
+        if item_kind[it] == DEEPFAKE:
+            n_deepfake += 1
         k += 1
-    return out[:k]
+    return k, n_deepfake
 
 
 @njit(cache=True)
 def new_share_exponents(
-    item: np.ndarray, t_share: np.ndarray, removed_h: np.ndarray, end_h: float, tau_h: float
-) -> np.ndarray:
-    """``-b / tau`` for shares made today: ``b`` hours from the share to the window's end.
+    item: np.ndarray,
+    t_share: np.ndarray,
+    removed_h: np.ndarray,
+    end_h: float,
+    tau_h: float,
+    expo: np.ndarray,
+) -> None:
+    """``expo = -b / tau`` for shares made today: ``b`` hours from the share to the window's end.
 
     A new share's window starts at the share itself, so its attention fraction today is
-    ``max(1 - exp(expo), 0)``.
+    ``max(1 - exp(expo), 0)``. ``expo`` is the output, shape (n,) like ``item``.
     """
-    n = len(item)
-    expo = np.empty(n)
-    for i in range(n):
+    for i in range(len(item)):
         t = t_share[i]
         w = min(end_h, removed_h[item[i]])
         expo[i] = -(max(w, t) - t) / tau_h
-    return expo
 
 
 @njit(cache=True)
@@ -275,7 +268,7 @@ def new_share_views(
     item_platform: np.ndarray,
     item_views: np.ndarray,
     by_platform: np.ndarray,
-) -> np.ndarray:
+) -> float:
     """Views of today's new shares from their hour to midnight, added to items and platforms.
 
     Args:
@@ -286,7 +279,7 @@ def new_share_views(
         by_platform: harmful views per platform today, updated in place.
 
     Returns:
-        The views of each new share (k,).
+        The views of the new shares, summed as numpy's ``.sum()`` does.
     """
     k = len(item)
     extra = np.empty(k)
@@ -299,7 +292,7 @@ def new_share_views(
     for j in range(len(by_platform)):
         by_platform[j] += add[j]
     _add_by_item(item_views, item, extra)
-    return extra
+    return _numpy_sum(extra, 0, k)
 
 
 @njit(cache=True)
@@ -331,44 +324,62 @@ def compact_shares(
 
 
 @njit(cache=True)
-def rejected(
-    u: np.ndarray, pending: np.ndarray, contact: np.ndarray, attention: np.ndarray
-) -> np.ndarray:
-    """Rejection step of ``HarmModel._attentive_contacts``: the draws that are not kept.
+def with_contacts(
+    users: np.ndarray, indptr: np.ndarray, contact: np.ndarray, pending: np.ndarray
+) -> int:
+    """Start of ``HarmModel._attentive_contacts``: who has contacts to draw from.
 
-    Args:
-        u: uniform draws, one per pending position (p,).
-        pending: positions whose contact is still to be accepted (p,).
-        contact: contact currently drawn at each position (m,).
-        attention: probability each user notices a given contact's post (users,).
-
-    Returns:
-        The pending positions whose draw ``u >= attention[contact]`` rejects.
+    Sets ``contact`` to -1 for users without contacts and writes the positions of the
+    others, in order, to the start of ``pending``; returns how many there are.
     """
-    out = np.empty(len(pending), np.int64)
-    k = 0
-    for i in range(len(pending)):
-        if not u[i] < attention[contact[pending[i]]]:
-            out[k] = pending[i]
-            k += 1
-    return out[:k]
+    p = 0
+    for j in range(len(users)):
+        if indptr[users[j] + 1] > indptr[users[j]]:
+            pending[p] = j
+            p += 1
+        else:
+            contact[j] = -1
+    return p
 
 
 @njit(cache=True)
-def redraw_contacts(
+def draw_contacts(
     u: np.ndarray,
-    pending: np.ndarray,
+    test: bool,
     users: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
+    attention: np.ndarray,
     contact: np.ndarray,
-) -> None:
-    """A uniformly random contact for ``users[pending]`` (who have contacts), in place.
+    pending: np.ndarray,
+    p: int,
+) -> int:
+    """One round of ``HarmModel._attentive_contacts``'s rejection sampling, in place.
 
-    Contact ``floor(u x degree)`` in the user's CSR row, as ``HarmModel._random_contacts``.
+    Each of the ``p`` pending positions ``j = pending[i]`` draws a uniformly random
+    contact of ``users[j]``, contact ``floor(u[i] x degree)`` of its CSR row. With
+    ``test``, the draw is kept if ``u[p + i] < attention[contact]``; the positions whose
+    draw is not kept stay pending, in order, at the start of ``pending``.
+
+    Args:
+        u: uniforms, ``2p`` with ``test`` (contact, then keep), else ``p``.
+        contact: contact per position (m,), updated.
+        pending: positions still to draw (at least p,), updated.
+
+    Returns:
+        The number of positions still pending (0 without ``test``).
     """
-    for i in range(len(pending)):
+    for i in range(p):
         j = pending[i]
         lo = indptr[users[j]]
         deg = indptr[users[j] + 1] - lo
         contact[j] = indices[lo + np.int64(u[i] * deg)]
+    if not test:
+        return 0
+    k = 0
+    for i in range(p):
+        j = pending[i]
+        if not u[p + i] < attention[contact[j]]:
+            pending[k] = j
+            k += 1
+    return k
