@@ -1,7 +1,7 @@
 """``hydra/launcher=joblib_kept_state``: the joblib launcher, with workers that keep plugins.
 
 Same keys as ``hydra/launcher=joblib`` (``n_jobs``, ``pre_dispatch``, ``batch_size``, ...),
-same jobs, folders and logs. Two things differ, both inside the worker:
+same jobs, folders and logs. Three things differ:
 
 * **Plugins are discovered once per worker and launch.** Hydra's joblib launcher hands
   every job the launching process's global state through ``Singleton.set_state``, which
@@ -9,9 +9,13 @@ same jobs, folders and logs. Two things differ, both inside the worker:
   plugins' structured-config classes, so the job's result then refers to classes that
   are no longer their modules' own and is pickled by value on the way back (another
   ~30-70 ms, in the worker and again in the launching process). Here a worker does that
-  for its first job of a launch only; later jobs install the state sent with them but
-  keep the plugin registry, as the basic launcher does when it runs one job after
-  another in one process (:func:`install_state`).
+  for its first job of a launch only; later jobs install the launch's state but keep
+  the plugin registry, as the basic launcher does when it runs one job after another
+  in one process (:func:`install_state`).
+* **The launch's state travels once per worker**, not with every job: it is written to
+  a temporary file when the launch starts and read by each worker on its first job
+  (:func:`launch_state`); a job carries only its number, overrides and that path.
+  Pickling the ~0.1 MB state for every job cost the launching process ~13 ms a job.
 * **A job's time starts when the worker picks it up**, before its configuration is
   composed: the worker's clock reading goes to ``sim.sweeps.JOB_PICKED_UP``, from which
   the run's ``job_seconds`` is counted (with another launcher it starts at Hydra's
@@ -25,6 +29,9 @@ in a way that breaks ``dataclass`` on string annotations.
 
 import copy
 import logging
+import os
+import pickle
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -32,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.plugins import Plugins
@@ -50,6 +58,7 @@ log = logging.getLogger(__name__)
 # The launch whose plugin registry this worker process holds (one entry, or none). Kept
 # across Hydra's plugin scan, which re-executes this module in place.
 _WORKER_LAUNCH: list[str] = globals().get("_WORKER_LAUNCH", [])
+_WORKER_STATE: dict[str, Any] = globals().get("_WORKER_STATE", {})
 
 
 @dataclass
@@ -69,7 +78,7 @@ ConfigStore.instance().store(
 
 @dataclass
 class LaunchState:
-    """What every job of one launch shares (sent with each job; small, ~0.1 MB pickled)."""
+    """What every job of one launch shares (~0.1 MB pickled; one file per launch)."""
 
     launch_id: str
     hydra_context: HydraContext
@@ -79,7 +88,7 @@ class LaunchState:
 
 
 def install_state(singleton_state: dict[str, Any], launch_id: str) -> bool:
-    """Install Hydra's global state sent with a job; True if plugins were re-discovered.
+    """Install the launch's Hydra global state for a job; True if plugins were re-discovered.
 
     The first job of a launch in this process does what ``Singleton.set_state`` does;
     later jobs of the same launch keep the ``Plugins`` registry and install the rest.
@@ -104,11 +113,21 @@ def job_config(state: LaunchState, idx: int, overrides: Sequence[str]) -> DictCo
     return cfg
 
 
-def run_in_worker(idx: int, overrides: Sequence[str], state: LaunchState) -> JobReturn:
+def launch_state(path: str) -> LaunchState:
+    """The launch's shared state, read from ``path`` once per worker and launch."""
+    if _WORKER_STATE.get("path") != path:
+        with open(path, "rb") as f:
+            _WORKER_STATE.clear()
+            _WORKER_STATE.update(path=path, state=pickle.load(f))
+    return _WORKER_STATE["state"]
+
+
+def run_in_worker(idx: int, overrides: Sequence[str], state_path: str) -> JobReturn:
     """One job in a worker process: install state, compose, run (Hydra's ``run_job``)."""
     from sim.sweeps import JOB_PICKED_UP
 
     JOB_PICKED_UP[:] = [time.perf_counter()]
+    state = launch_state(state_path)
     setup_globals()
     install_state(state.singleton_state, state.launch_id)
     cfg = job_config(state, idx, overrides)
@@ -148,11 +167,15 @@ class KeptStateJoblibLauncher(JoblibLauncher):
             task_function=self.task_function,
             singleton_state=Singleton.get_state(),
         )
-        jobs = (
-            delayed(run_in_worker)(initial_job_idx + i, list(o), state)
-            for i, o in enumerate(job_overrides)
-        )
-        returns = list(Parallel(**options)(jobs))
+        with tempfile.TemporaryDirectory(prefix="ohsim-launch-") as tmp:
+            state_path = os.path.join(tmp, "state.pkl")
+            with open(state_path, "wb") as f:
+                cloudpickle.dump(state, f)
+            jobs = (
+                delayed(run_in_worker)(initial_job_idx + i, list(o), state_path)
+                for i, o in enumerate(job_overrides)
+            )
+            returns = list(Parallel(**options)(jobs))
         if not all(isinstance(r, JobReturn) for r in returns):
             raise TypeError("a joblib worker returned something other than a JobReturn")
         return returns
