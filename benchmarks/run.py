@@ -146,14 +146,15 @@ def loglog_slope(rows: list[dict[str, Any]]) -> float:
 def format_sizes(rows: list[dict[str, Any]]) -> str:
     """The scaling table."""
     head = (
-        f"{'users':>10}{'edges':>12}{'days':>6}{'net build s':>13}{'setup s':>9}"
+        f"{'users':>10}{'edges':>12}{'days':>6}{'kernels s':>10}{'net build s':>12}{'setup s':>9}"
         f"{'simulate s':>12}{'s/day':>10}{'CPU s/day':>11}{'days/s':>9}{'peak RSS MB':>13}"
         f"{'load':>6}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['users']:>10,}{r['edges']:>12,}{r['days']:>6}{r['network_build_s']:>13.2f}"
+            f"{r['users']:>10,}{r['edges']:>12,}{r['days']:>6}{r.get('kernels_load_s', 0.0):>10.2f}"
+            f"{r['network_build_s']:>12.2f}"
             f"{r['model_setup_s']:>9.2f}{r['simulate_s']:>12.2f}{r['s_per_day']:>10.4f}"
             f"{r['cpu_s_per_day']:>11.4f}{r['days_per_s']:>9.1f}{r['peak_rss_mb']:>13,.0f}"
             f"{r['load_average_before']:>6.1f}"
