@@ -8,5 +8,6 @@ random generator (numba unboxes a ``np.random.Generator`` argument in ~9 us, mor
 the work): the processes in ``sim/model.py`` still make every random draw with numpy, in
 the same order and sizes as before, so results are bit-for-bit those of the array code.
 
-Kernels are compiled on first use and cached next to their source (``cache=True``).
+Kernels are compiled on first use and cached next to their source (``cache=True``);
+``python -m sim.kernels`` (run by ``make setup``) compiles them all once.
 """
