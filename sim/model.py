@@ -207,7 +207,6 @@ class HarmModel(Model):
         is_abuser[self.abusers.ids] = True
         self._abuser_index = np.full(n, -1, np.int64)
         self._abuser_index[self.abusers.ids] = np.arange(self.abusers.n)
-        self._abuser_range = np.arange(self.abusers.n)
         prng = self.streams["population"]
         for j, pc in enumerate(cfg.platforms.values()):
             u = prng.random(n)
