@@ -53,6 +53,7 @@ from sim.population import (
     draw_abusers,
     draw_demographics,
 )
+from sim.sampling import binomial_thin, poisson_counts, poisson_rows
 
 STREAMS = (
     "network",
@@ -94,24 +95,6 @@ _NO_ITEMS.flags.writeable = False
 
 # What a platform's moderation parameters follow (HarmModel.moderation's cache key).
 _MODERATION_STATE = operator.attrgetter("effort", "meets_duty", "exited")
-
-
-def sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
-    """``rng.binomial(n, p)`` for counts ``n`` (int64) that are mostly zero.
-
-    numpy draws nothing for a zero count, so drawing the few nonzero counts one by one
-    consumes the stream exactly as the array call does and gives the same values. A
-    scalar draw costs ~0.5 us, an array call ~5 us plus ~7 ns per element: a few
-    nonzero counts are drawn one by one, more in one call on the nonzero ones.
-    """
-    nonzero = n.nonzero()[0]
-    out = np.zeros(len(n), np.int64)
-    if len(nonzero) > 8:
-        out[nonzero] = rng.binomial(n[nonzero], p)
-    else:
-        for i in nonzero.tolist():
-            out[i] = rng.binomial(n[i], p)
-    return out
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity (a new table means a change)
@@ -440,10 +423,11 @@ class HarmModel(Model):
             willing[k] = self.abuser_rule.willing(
                 cfg.gain_mean, ab.risk_aversion, sanction[k], cfg.threshold, rng
             )
-        attempts = rng.poisson(rate)
-        deepfake_attempts = sparse_binomial(rng, attempts, cfg.deepfake_share)
+        # Poisson attempts and binomial kinds, drawn per event (sim/sampling.py: exact).
+        attempts = poisson_counts(rng, rate)
+        deepfake_attempts = binomial_thin(rng, attempts, cfg.deepfake_share)
         created = deepfake_attempts * willing[DEEPFAKE_CREATION]
-        shared_draw = sparse_binomial(rng, created, cfg.deepfake_share_prob)
+        shared_draw = binomial_thin(rng, created, cfg.deepfake_share_prob)
         # Acts per abuser and offence today (self._acts, kept in place).
         harass, shared, unshared = self._act_counts
         self.deepfakes_created_today, self._willing_share = kreview.tally_acts(
@@ -586,8 +570,8 @@ class HarmModel(Model):
             reshare_rate,
         )
         # Bystanders report some of what they see.
-        reports = rng.poisson(report_rate)
-        if np.count_nonzero(reports):
+        reports = poisson_rows(rng, report_rate)  # one row per report (sim/sampling.py)
+        if len(reports):
             rows, rep_items, lo_r, span = spread.report_rows(
                 reports, it, t_s, window_end, start, items.reports
             )
@@ -595,7 +579,7 @@ class HarmModel(Model):
             self._queue_reviews(rep_items, lo_r + rng.random(len(rows)) * span)
         # Re-shares: each view re-shares with probability reshare_prob x the item's appeal,
         # to a random contact; a user shares an item at most once (saturation).
-        rows = spread.repeat_rows(rng.poisson(reshare_rate))
+        rows = poisson_rows(rng, reshare_rate)
         if len(rows):
             m = len(rows)
             new_sharer = self._attentive_contacts(sh.sharer[rows], rng)
@@ -1009,32 +993,23 @@ class HarmModel(Model):
                 self._gender_accept[kind],
             )
 
-    def _attentive_contacts(
-        self, users: np.ndarray, rng: np.random.Generator, max_rounds: int = 100
-    ) -> np.ndarray:
+    def _attentive_contacts(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One contact per user, drawn with probability proportional to its attention.
 
-        Rejection sampling: a uniformly random contact is kept with probability
-        ``self.attention`` (``sim.content.reshare_attention``), else redrawn; after
-        ``max_rounds`` rounds the last draw is kept (only users all of whose contacts are
-        hubs get there). -1 for users without contacts. Each round draws one uniform per
-        pending user for the contact, then one for keeping it, in one call (``random(a)``
-        then ``random(b)`` from one stream are the numbers of ``random(a + b)``); kernels:
-        ``sim/kernels/spread.py``.
+        ``self.attention`` is ``sim.content.reshare_attention``: hubs divide their
+        attention among many contacts, so a post is less likely to reach them. One
+        uniform per user, inverted on the running total of attention over the user's
+        contacts (kernel ``spread.attentive_contacts``). -1 for users without contacts.
         """
-        indptr, indices = self.adj.indptr, self.adj.indices
-        contact, pending = np.empty(len(users), np.int64), np.empty(len(users), np.int64)
-        p = spread.with_contacts(users, indptr, contact, pending)
-        for _ in range(max_rounds):
-            p = spread.draw_contacts(
-                rng.random(2 * p), True, users, indptr, indices, self.attention, contact, pending, p
-            )
-            if p == 0:
-                break
-        else:  # the last draw is kept untested
-            spread.draw_contacts(
-                rng.random(p), False, users, indptr, indices, self.attention, contact, pending, p
-            )
+        contact = np.empty(len(users), np.int64)
+        spread.attentive_contacts(
+            users,
+            rng.random(len(users)),
+            self.adj.indptr,
+            self.adj.indices,
+            self.attention,
+            contact,
+        )
         return contact
 
     def _choose_platforms(

@@ -657,9 +657,10 @@ def _fast_slow(red: np.ndarray, delays: Sequence[float]) -> tuple[np.ndarray, np
 @check(
     7,
     "harm reduction falls steeply with takedown delay",
-    # 20 seeds: one seed's reduction swings by 10-25 points between delay variants (a few
-    # prolific abusers dominate harmful views), and with 10 the (c) interval straddled 0.
-    replicates=(20, 6),
+    # 30 seeds: one seed's reduction swings by 10-25 points between delay variants (a few
+    # prolific abusers dominate harmful views); with 10 the (c) interval straddled 0, and
+    # with 20 (c') did once the random draws changed (docs/validation.md, check 7).
+    replicates=(30, 6),
     needs=_delay_runs,
 )
 def check_takedown_delay(out: Outcomes) -> CheckResult:

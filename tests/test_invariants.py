@@ -187,8 +187,11 @@ def test_invariants_hold_when_a_platform_exits() -> None:
     )
     model = HarmModel(cfg)
     model.run_for(cfg.days)
+    # The fringe site may leave too (compliance costs exceed its tiny UK revenue at this
+    # size: in about 4 seeds of 10); what is tested is that midsize leaves.
     exited = [p.name for p in model.platform_list if p.exited]
-    assert exited == ["midsize"]
+    assert "midsize" in exited
+    assert set(exited) <= {"midsize", "fringe"}
     assert_invariants(model)
 
 

@@ -86,20 +86,22 @@ def test_new_share_views_start_at_the_share() -> None:
     )
 
 
-def test_repeat_rows_and_report_rows() -> None:
+def test_report_rows() -> None:
     rng = np.random.default_rng(3)
     counts = rng.poisson(0.7, 50)
-    assert np.array_equal(spread.repeat_rows(counts), np.repeat(np.arange(50), counts))
+    events = np.repeat(np.arange(50), counts)
     item = rng.integers(0, 10, 50)
     t = rng.random(50) * 48
     w_end = np.full(50, 48.0)
     reports_col = np.zeros(10, np.int64)
-    rows, items, lo, span = spread.report_rows(counts, item, t, w_end, 24.0, reports_col)
+    rows, items, lo, span = spread.report_rows(events, item, t, w_end, 24.0, reports_col)
     assert np.array_equal(rows, np.flatnonzero(counts))
     assert np.array_equal(items, item[rows])
     assert np.array_equal(reports_col, np.bincount(item, weights=counts, minlength=10))
     assert np.array_equal(lo, np.maximum(24.0, t[rows]))
     assert np.array_equal(span, np.maximum(w_end[rows] - lo, 0.0))
+    none = spread.report_rows(events[:0], item, t, w_end, 24.0, reports_col)
+    assert all(len(a) == 0 for a in none)
 
 
 def test_new_reshares_need_contact_live_item_membership_time_and_novelty() -> None:
@@ -155,30 +157,50 @@ def test_warm_up_run_calls_every_kernel() -> None:
     assert warm_up() == []
 
 
-def test_attentive_contact_rounds_match_array_formulas() -> None:
+def _contacts_graph(rng: np.random.Generator):
     import scipy.sparse as sp
 
-    rng = np.random.default_rng(4)
     adj = sp.random_array((40, 40), density=0.1, format="csr", rng=rng)
     adj = ((adj + adj.T) > 0).astype(np.int8).tolil()
     adj[:10, :], adj[:, :10] = 0, 0  # users 0-9 have no contacts
-    adj = adj.tocsr()
+    return adj.tocsr()
+
+
+def test_attentive_contacts_invert_the_running_attention() -> None:
+    rng = np.random.default_rng(4)
+    adj = _contacts_graph(rng)
     users = rng.integers(0, 40, 30)
     deg = np.diff(adj.indptr)
     assert (deg[users] == 0).any() and (deg[users] > 0).any()
-    contact, pending = np.empty(30, np.int64), np.empty(30, np.int64)
-    p = spread.with_contacts(users, adj.indptr, contact, pending)
-    assert np.array_equal(pending[:p], np.flatnonzero(deg[users] > 0))
-    assert (contact[deg[users] == 0] == -1).all()
-    attention = rng.random(40)
-    for test in (True, False):
-        u = rng.random(2 * p if test else p)
-        got = pending[:p].copy()
-        lo = adj.indptr[users[got]]
-        want = adj.indices[lo + (u[:p] * deg[users[got]]).astype(np.int64)]
-        rejected = got[~(u[p:] < attention[want])] if test else got[:0]
-        p = spread.draw_contacts(
-            u, test, users, adj.indptr, adj.indices, attention, contact, pending, p
+    attention = rng.random(40) + 0.01
+    u = rng.random(30)
+    contact = np.empty(30, np.int64)
+    spread.attentive_contacts(users, u, adj.indptr, adj.indices, attention, contact)
+    for j, user in enumerate(users):
+        row = adj.indices[adj.indptr[user] : adj.indptr[user + 1]]
+        if len(row) == 0:
+            assert contact[j] == -1
+            continue
+        cum = np.cumsum(attention[row])
+        assert (
+            contact[j] == row[min(np.searchsorted(cum, u[j] * cum[-1], side="right"), len(row) - 1)]
         )
-        assert np.array_equal(contact[got], want)
-        assert np.array_equal(pending[:p], rejected)
+
+
+def test_attentive_contacts_are_drawn_in_proportion_to_attention() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    adj = _contacts_graph(rng)
+    user = int(np.argmax(np.diff(adj.indptr)))
+    row = adj.indices[adj.indptr[user] : adj.indptr[user + 1]]
+    attention = np.where(np.arange(40) % 2 == 0, 1.0, 0.2)
+    m = 20_000
+    contact = np.empty(m, np.int64)
+    spread.attentive_contacts(
+        np.full(m, user), rng.random(m), adj.indptr, adj.indices, attention, contact
+    )
+    observed = np.array([(contact == c).sum() for c in row])
+    expected = attention[row] / attention[row].sum() * m
+    assert observed.sum() == m
+    assert stats.chisquare(observed, expected).pvalue > 1e-3

@@ -209,20 +209,3 @@ def test_day_counts_and_items_per_platform(rng: np.random.Generator) -> None:
     for ids in (new, removed, new[:0]):
         k.items_per_platform(ids, platform, counts)
         assert_array_equal(counts, np.bincount(platform[ids], minlength=N_PLAT))
-
-
-@pytest.mark.parametrize("p", [0.0, 0.15, 0.7, 1.0])
-def test_sparse_binomial_draws_as_numpy(p: float) -> None:
-    """Same values and the same stream left as rng.binomial, few nonzero counts or many."""
-    from sim.model import sparse_binomial
-
-    for n_nonzero in (0, 1, 3, 8, 9, 40):
-        n = np.zeros(300, np.int64)
-        n[np.random.default_rng(n_nonzero).choice(300, n_nonzero, replace=False)] = (
-            1 + np.arange(n_nonzero) % 5
-        )
-        a, b = np.random.default_rng(7), np.random.default_rng(7)
-        got, ref = sparse_binomial(a, n, p), b.binomial(n, p)
-        assert got.dtype == ref.dtype
-        assert_array_equal(got, ref)
-        assert a.random() == b.random()  # the stream continues where numpy's does

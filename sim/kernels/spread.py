@@ -116,7 +116,7 @@ def _add_by_item(col: np.ndarray, item: np.ndarray, weights: np.ndarray) -> None
 
 @njit(cache=True)
 def report_rows(
-    reports: np.ndarray,
+    events: np.ndarray,
     item: np.ndarray,
     t_share: np.ndarray,
     window_end: np.ndarray,
@@ -126,46 +126,35 @@ def report_rows(
     """Shares that drew bystander reports today; their reports are added to their items.
 
     Args:
-        reports: reports each share drew today (n,).
+        events: the share of each report today, ascending (``sim.sampling.poisson_rows``).
         item, t_share, window_end: each share's item, hour and window end (n,).
         start_h: today's first hour.
         item_reports: reports of each item so far (items,), updated in place.
 
     Returns:
-        ``rows`` (r,) the reported shares, ``items`` (r,) their items, ``lo`` (r,) the
-        earliest hour a report can come (the later of today's start and the share) and
-        ``span`` (r,) the hours from ``lo`` to the window's end (at least 0).
+        ``rows`` (r,) the reported shares, each once, ``items`` (r,) their items, ``lo``
+        (r,) the earliest hour a report can come (the later of today's start and the
+        share) and ``span`` (r,) the hours from ``lo`` to the window's end (at least 0).
     """
     r = 0
-    for i in range(len(reports)):
-        if reports[i] != 0:
+    for j in range(len(events)):
+        if j == 0 or events[j] != events[j - 1]:
             r += 1
     rows = np.empty(r, np.int64)
     items = np.empty(r, np.int64)
     lo = np.empty(r)
     span = np.empty(r)
-    k = 0
-    for i in range(len(reports)):
-        if reports[i] != 0:
+    k = -1
+    for j in range(len(events)):
+        i = events[j]
+        item_reports[item[i]] += 1
+        if j == 0 or i != events[j - 1]:
+            k += 1
             rows[k] = i
             items[k] = item[i]
-            item_reports[item[i]] += reports[i]
             lo[k] = max(start_h, t_share[i])
             span[k] = max(window_end[i] - lo[k], 0.0)
-            k += 1
     return rows, items, lo, span
-
-
-@njit(cache=True)
-def repeat_rows(counts: np.ndarray) -> np.ndarray:
-    """``np.repeat(np.arange(len(counts)), counts)``: row ``i`` repeated ``counts[i]`` times."""
-    out = np.empty(counts.sum(), np.int64)
-    k = 0
-    for i in range(len(counts)):
-        for _ in range(counts[i]):
-            out[k] = i
-            k += 1
-    return out
 
 
 @njit(cache=True)
@@ -324,62 +313,42 @@ def compact_shares(
 
 
 @njit(cache=True)
-def with_contacts(
-    users: np.ndarray, indptr: np.ndarray, contact: np.ndarray, pending: np.ndarray
-) -> int:
-    """Start of ``HarmModel._attentive_contacts``: who has contacts to draw from.
-
-    Sets ``contact`` to -1 for users without contacts and writes the positions of the
-    others, in order, to the start of ``pending``; returns how many there are.
-    """
-    p = 0
-    for j in range(len(users)):
-        if indptr[users[j] + 1] > indptr[users[j]]:
-            pending[p] = j
-            p += 1
-        else:
-            contact[j] = -1
-    return p
-
-
-@njit(cache=True)
-def draw_contacts(
-    u: np.ndarray,
-    test: bool,
+def attentive_contacts(
     users: np.ndarray,
+    u: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
     attention: np.ndarray,
     contact: np.ndarray,
-    pending: np.ndarray,
-    p: int,
-) -> int:
-    """One round of ``HarmModel._attentive_contacts``'s rejection sampling, in place.
+) -> None:
+    """One contact per user, drawn with probability proportional to its attention.
 
-    Each of the ``p`` pending positions ``j = pending[i]`` draws a uniformly random
-    contact of ``users[j]``, contact ``floor(u[i] x degree)`` of its CSR row. With
-    ``test``, the draw is kept if ``u[p + i] < attention[contact]``; the positions whose
-    draw is not kept stay pending, in order, at the start of ``pending``.
+    Inverse CDF over the user's CSR row: contact ``c`` of ``users[j]`` is chosen when
+    ``u[j] x total`` falls in ``c``'s part of the running total of ``attention`` over the
+    row (a rounding overshoot takes the last contact). Used by
+    :meth:`sim.model.HarmModel._attentive_contacts`.
 
     Args:
-        u: uniforms, ``2p`` with ``test`` (contact, then keep), else ``p``.
-        contact: contact per position (m,), updated.
-        pending: positions still to draw (at least p,), updated.
-
-    Returns:
-        The number of positions still pending (0 without ``test``).
+        users: who draws (m,).
+        u: one uniform in [0, 1) per user (m,).
+        indptr, indices: the network in CSR form.
+        attention: each user's attention, > 0 (n,) (``sim.content.reshare_attention``).
+        contact: out (m,): the contact drawn, -1 for a user without contacts.
     """
-    for i in range(p):
-        j = pending[i]
-        lo = indptr[users[j]]
-        deg = indptr[users[j] + 1] - lo
-        contact[j] = indices[lo + np.int64(u[i] * deg)]
-    if not test:
-        return 0
-    k = 0
-    for i in range(p):
-        j = pending[i]
-        if not u[p + i] < attention[contact[j]]:
-            pending[k] = j
-            k += 1
-    return k
+    for j in range(len(users)):
+        lo, hi = indptr[users[j]], indptr[users[j] + 1]
+        if hi == lo:
+            contact[j] = -1
+            continue
+        total = 0.0
+        for e in range(lo, hi):
+            total += attention[indices[e]]
+        x = u[j] * total
+        run = 0.0
+        pick = hi - 1
+        for e in range(lo, hi):
+            run += attention[indices[e]]
+            if x < run:
+                pick = e
+                break
+        contact[j] = indices[pick]
