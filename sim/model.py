@@ -701,11 +701,11 @@ class HarmModel(Model):
     def review_reports(self) -> None:
         """Reviews falling due today remove what reviewers judge harmful (with error)."""
         items = self.items
-        due = kreview.due_for_review(
-            items.state, items.first_live, items.n, LIVE, items.review_due_h, (self.day + 1) * HOURS
-        )
         self._suspended_today = 0
-        if len(due) == 0:
+        lo, n, end_h = items.first_live, items.n, (self.day + 1) * HOURS
+        due = np.empty(n - lo, np.int64)
+        n_due = kreview.due_for_review(items.state, lo, n, LIVE, items.review_due_h, end_h, due)
+        if n_due == 0:
             self._dismissed.fill(0)
             self._denied_today.fill(0.0)
             self._removed_today = _NO_ITEMS
@@ -713,35 +713,61 @@ class HarmModel(Model):
         rng = self.streams["moderation"]
         # Automated detections are removed outright; human reviews err with 1 - accuracy.
         # Reports that end with the item left up feed the complaints Ofcom hears about.
-        gone, at_h = kreview.decide_reviews(
+        # A removed item comes down at its review hour: its shares lose the attention
+        # they would have drawn after it today (exponents here, views below).
+        sh = self.shares
+        rows, expo = np.empty(sh.n, np.int64), np.empty(2 * sh.n)
+        n_gone, k = kreview.decide_and_remove(
             due,
-            rng.random(len(due)),
+            n_due,
+            rng.random(n_due),
             items.platform,
             items.proactive,
             self._review_accuracy,
             items.review_due_h,
+            items.removed_h,
+            items.state,
+            REMOVED,
             self._dismissed,
+            sh.item,
+            sh.t_h,
+            sh.n,
+            end_h,
+            self.cfg.content.attention_halflife_hours / LN2,
+            rows,
+            expo,
         )
-        self._remove(gone, at_h)
-        self._removed_today = gone
-        if len(gone) == 0:
+        self._removed_today = gone = due[:n_gone]
+        if n_gone == 0:
             self._denied_today.fill(0.0)
             return
-        # Share of each removed item's expected views that the removal prevented (what
-        # the removal costs its creator; about 0 once the item's attention is spent).
-        # Platforms suspend the accounts behind removed items, more often the harder
-        # they moderate.
-        hit = kreview.after_removal(
+        # Views after the removal are taken back. Share of each removed item's expected
+        # views that the removal prevented (what the removal costs its creator; about 0
+        # once the item's attention is spent). Platforms suspend the accounts behind
+        # removed items, more often the harder they moderate.
+        draw = rng.random(n_gone)
+        hit = np.empty(n_gone, np.int64)
+        taken, n_hit = kreview.after_removal(
             gone,
-            rng.random(len(gone)),
+            draw,
             items.platform,
             items.views,
             items.potential_views,
             self.moderation().suspension_prob,
             self._denied_today,
+            rows,
+            k,
+            np.exp(expo[: 2 * k]),
+            sh.item,
+            sh.audience,
+            self.cfg.content.view_prob,
+            self._harm_views_by_platform,
+            hit,
         )
-        if len(hit):
-            self._suspend_creators(gone[hit])
+        if k:
+            self._harmful_views_today -= taken
+        if n_hit:
+            self._suspend_creators(hit[:n_hit])
 
     def _suspend_creators(self, removed: np.ndarray) -> None:
         """Suspend the accounts behind ``removed`` items (abusers who are still members)."""
@@ -775,14 +801,17 @@ class HarmModel(Model):
         items = self.items
         # Items below the mark have all been responded to: the search starts there.
         # Harm grows with the share of its expected views the item drew (exposure).
-        ended, exposure, self._responded_below = kreview.end_items(
+        lo, n = self._responded_below, items.n
+        ended, exposure = np.empty(n - lo, np.int64), np.empty(n - lo)
+        k, self._responded_below = kreview.end_items(
             items.first_live,
             items.created_h,
             self.cfg.content.item_lifetime_days * HOURS,
             (self.day + 1) * HOURS,
-            items.state[: items.n],
+            items.state,
+            n,
             items.responded,
-            self._responded_below,
+            lo,
             LIVE,
             EXPIRED,
             items.views,
@@ -792,9 +821,12 @@ class HarmModel(Model):
             DEEPFAKE,
             self.cfg.content.deepfake_harm_weight,
             self.users.harm,
+            ended,
+            exposure,
         )
-        if len(ended) == 0:
+        if k == 0:
             return
+        ended, exposure = ended[:k], exposure[:k]
         rng = self.streams["content"]
         pop = self.cfg.population
         if pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0:
@@ -1183,35 +1215,6 @@ class HarmModel(Model):
             items.review_due_h,
             items.reported_h,
         )
-
-    def _remove(self, ids: np.ndarray, at_h: np.ndarray) -> None:
-        """Take items down at the given hours and un-count views after that hour today."""
-        if len(ids) == 0:
-            return
-        items = self.items
-        items.removed_h[ids] = at_h
-        items.state[ids] = REMOVED
-        sh = self.shares
-        if sh.n == 0:
-            return
-        it = sh.view("item")
-        # Attention the removed items' shares would have drawn after removal today.
-        tau = self.cfg.content.attention_halflife_hours / np.log(2.0)
-        rows, expo = kreview.removed_shares(
-            it, sh.view("t_h"), ids, items.removed_h, (self.day + 1) * HOURS, tau
-        )
-        if len(rows):
-            extra = kreview.uncount_views(
-                rows,
-                it,
-                sh.audience,
-                self.cfg.content.view_prob,
-                np.exp(expo),
-                items.views,
-                items.platform,
-                self._harm_views_by_platform,
-            )
-            self._harmful_views_today -= float(extra.sum())
 
     def _harm_victims(self, targets: np.ndarray) -> None:
         """Mark first-time victims (counted by gender and age band in the time series)."""
