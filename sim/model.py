@@ -252,6 +252,12 @@ class HarmModel(Model):
         self.items = HarmfulItems(capacity=4096)
         self.shares = Shares(capacity=8192)
         self._responded_below = 0  # every item below this row has been responded to
+        # review_reports' working arrays (grown as needed): due items, then the removed
+        # ones; the removed items' shares and their exponents; suspensions.
+        self._review_due, self._review_rows = np.empty(0, np.int64), np.empty(0, np.int64)
+        self._review_expo, self._review_hit = np.empty(0), np.empty(0, np.int64)
+        self._ended, self._exposure = np.empty(0, np.int64), np.empty(0)  # items ending
+        self._queued, self._backlog = np.empty(0, np.int64), np.empty(n_plat)  # _queue_reviews'
         self.share_keys = ShareKeys(self.users.n)
         self._events: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
@@ -703,7 +709,9 @@ class HarmModel(Model):
         items = self.items
         self._suspended_today = 0
         lo, n, end_h = items.first_live, items.n, (self.day + 1) * HOURS
-        due = np.empty(n - lo, np.int64)
+        if len(self._review_due) < n - lo:
+            self._review_due = np.empty(2 * (n - lo), np.int64)
+        due = self._review_due
         n_due = kreview.due_for_review(items.state, lo, n, LIVE, items.review_due_h, end_h, due)
         if n_due == 0:
             self._dismissed.fill(0)
@@ -716,7 +724,9 @@ class HarmModel(Model):
         # A removed item comes down at its review hour: its shares lose the attention
         # they would have drawn after it today (exponents here, views below).
         sh = self.shares
-        rows, expo = np.empty(sh.n, np.int64), np.empty(2 * sh.n)
+        if len(self._review_rows) < sh.n:
+            self._review_rows, self._review_expo = np.empty(2 * sh.n, np.int64), np.empty(4 * sh.n)
+        rows, expo = self._review_rows, self._review_expo
         n_gone, k = kreview.decide_and_remove(
             due,
             n_due,
@@ -746,7 +756,9 @@ class HarmModel(Model):
         # once the item's attention is spent). Platforms suspend the accounts behind
         # removed items, more often the harder they moderate.
         draw = rng.random(n_gone)
-        hit = np.empty(n_gone, np.int64)
+        if len(self._review_hit) < n_gone:
+            self._review_hit = np.empty(2 * n_gone, np.int64)
+        hit = self._review_hit
         taken, n_hit = kreview.after_removal(
             gone,
             draw,
@@ -802,7 +814,9 @@ class HarmModel(Model):
         # Items below the mark have all been responded to: the search starts there.
         # Harm grows with the share of its expected views the item drew (exposure).
         lo, n = self._responded_below, items.n
-        ended, exposure = np.empty(n - lo, np.int64), np.empty(n - lo)
+        if len(self._ended) < n - lo:
+            self._ended, self._exposure = np.empty(2 * (n - lo), np.int64), np.empty(2 * (n - lo))
+        ended, exposure = self._ended, self._exposure
         k, self._responded_below = kreview.end_items(
             items.first_live,
             items.created_h,
@@ -1179,8 +1193,9 @@ class HarmModel(Model):
             return
         items = self.items
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
-        queued = np.empty(len(ids), np.int64)
-        backlog = np.empty(len(self.platform_list))
+        if len(self._queued) < len(ids):
+            self._queued = np.empty(2 * len(ids), np.int64)
+        queued, backlog = self._queued, self._backlog
         n = posting.reviews_to_queue(
             ids,
             report_h,
