@@ -144,13 +144,14 @@ def test_review_without_removals_or_shares(rng: np.random.Generator) -> None:
     assert (taken, n_hit) == (0.0, 0) and denied[0] == 1.5 and (views == 1).all()
 
 
-def test_end_items_harms_targets(rng: np.random.Generator) -> None:
+@pytest.mark.parametrize("lo", [40, 0])  # the search from above or below the first live item
+def test_end_items_harms_targets(rng: np.random.Generator, lo: int) -> None:
     n = 300
     state = rng.choice([LIVE, REMOVED, EXPIRED], size=n, p=[0.6, 0.2, 0.2]).astype(np.int8)
+    state[:3] = REMOVED
     responded = (state != LIVE) & (rng.random(n) < 0.5)
     responded[:40] = state[:40] != LIVE
     created_h = rng.random(n) * 200
-    lo = 40
     live = np.flatnonzero(state == LIVE)
     ref_state, ref_resp = state.copy(), responded.copy()
     old = live[created_h[live] + 7 * 24.0 <= 190.0]
