@@ -838,13 +838,11 @@ class HarmModel(Model):
             ended,
             exposure,
         )
-        if k == 0:
-            return
+        pop = self.cfg.population
+        if k == 0 or (pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0):
+            return  # nothing ended, or victims never respond: draw nothing
         ended, exposure = ended[:k], exposure[:k]
         rng = self.streams["content"]
-        pop = self.cfg.population
-        if pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0:
-            return  # victims never respond: draw nothing
         targets = items.target[ended]
         plat = items.platform[ended].astype(np.int64)
         # Removing attacks keeps victims engaged (Jimenez-Duran 2022): responses scale with exposure.
