@@ -751,10 +751,11 @@ class HarmModel(Model):
         if n_gone == 0:
             self._denied_today.fill(0.0)
             return
-        # Views after the removal are taken back. Share of each removed item's expected
-        # views that the removal prevented (what the removal costs its creator; about 0
-        # once the item's attention is spent). Platforms suspend the accounts behind
-        # removed items, more often the harder they moderate.
+        # The views those shares would have drawn after the removal are taken back. Share
+        # of each removed item's expected views that the removal prevented (what the
+        # removal costs its creator; about 0 once the item's attention is spent).
+        # Platforms suspend the accounts behind removed items, more often the harder
+        # they moderate.
         draw = rng.random(n_gone)
         if len(self._review_hit) < n_gone:
             self._review_hit = np.empty(2 * n_gone, np.int64)
