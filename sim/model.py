@@ -235,6 +235,12 @@ class HarmModel(Model):
         self.items = HarmfulItems(capacity=4096)
         self.shares = Shares(capacity=8192)
         self._responded_below = 0  # every item below this row has been responded to
+        # review_reports' working arrays (grown as needed): due items, then the removed
+        # ones; the removed items' shares and their exponents; suspensions.
+        self._review_due, self._review_rows = np.empty(0, np.int64), np.empty(0, np.int64)
+        self._review_expo, self._review_hit = np.empty(0), np.empty(0, np.int64)
+        self._ended, self._exposure = np.empty(0, np.int64), np.empty(0)  # items ending
+        self._queued, self._backlog = np.empty(0, np.int64), np.empty(n_plat)  # _queue_reviews'
         self.share_keys = ShareKeys(self.users.n)
         self._events: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
@@ -685,11 +691,13 @@ class HarmModel(Model):
     def review_reports(self) -> None:
         """Reviews falling due today remove what reviewers judge harmful (with error)."""
         items = self.items
-        due = kreview.due_for_review(
-            items.state, items.first_live, items.n, LIVE, items.review_due_h, (self.day + 1) * HOURS
-        )
         self._suspended_today = 0
-        if len(due) == 0:
+        lo, n, end_h = items.first_live, items.n, (self.day + 1) * HOURS
+        if len(self._review_due) < n - lo:
+            self._review_due = np.empty(2 * (n - lo), np.int64)
+        due = self._review_due
+        n_due = kreview.due_for_review(items.state, lo, n, LIVE, items.review_due_h, end_h, due)
+        if n_due == 0:
             self._dismissed.fill(0)
             self._denied_today.fill(0.0)
             self._removed_today = _NO_ITEMS
@@ -697,35 +705,66 @@ class HarmModel(Model):
         rng = self.streams["moderation"]
         # Automated detections are removed outright; human reviews err with 1 - accuracy.
         # Reports that end with the item left up feed the complaints Ofcom hears about.
-        gone, at_h = kreview.decide_reviews(
+        # A removed item comes down at its review hour: its shares lose the attention
+        # they would have drawn after it today (exponents here, views below).
+        sh = self.shares
+        if len(self._review_rows) < sh.n:
+            self._review_rows, self._review_expo = np.empty(2 * sh.n, np.int64), np.empty(4 * sh.n)
+        rows, expo = self._review_rows, self._review_expo
+        n_gone, k = kreview.decide_and_remove(
             due,
-            rng.random(len(due)),
+            n_due,
+            rng.random(n_due),
             items.platform,
             items.proactive,
             self._review_accuracy,
             items.review_due_h,
+            items.removed_h,
+            items.state,
+            REMOVED,
             self._dismissed,
+            sh.item,
+            sh.t_h,
+            sh.n,
+            end_h,
+            self.cfg.content.attention_halflife_hours / LN2,
+            rows,
+            expo,
         )
-        self._remove(gone, at_h)
-        self._removed_today = gone
-        if len(gone) == 0:
+        self._removed_today = gone = due[:n_gone]
+        if n_gone == 0:
             self._denied_today.fill(0.0)
             return
-        # Share of each removed item's expected views that the removal prevented (what
-        # the removal costs its creator; about 0 once the item's attention is spent).
+        # The views those shares would have drawn after the removal are taken back. Share
+        # of each removed item's expected views that the removal prevented (what the
+        # removal costs its creator; about 0 once the item's attention is spent).
         # Platforms suspend the accounts behind removed items, more often the harder
         # they moderate.
-        hit = kreview.after_removal(
+        draw = rng.random(n_gone)
+        if len(self._review_hit) < n_gone:
+            self._review_hit = np.empty(2 * n_gone, np.int64)
+        hit = self._review_hit
+        taken, n_hit = kreview.after_removal(
             gone,
-            rng.random(len(gone)),
+            draw,
             items.platform,
             items.views,
             items.potential_views,
             self.moderation().suspension_prob,
             self._denied_today,
+            rows,
+            k,
+            np.exp(expo[: 2 * k]),
+            sh.item,
+            sh.audience,
+            self.cfg.content.view_prob,
+            self._harm_views_by_platform,
+            hit,
         )
-        if len(hit):
-            self._suspend_creators(gone[hit])
+        if k:
+            self._harmful_views_today -= taken
+        if n_hit:
+            self._suspend_creators(hit[:n_hit])
 
     def _suspend_creators(self, removed: np.ndarray) -> None:
         """Suspend the accounts behind ``removed`` items (abusers who are still members)."""
@@ -759,14 +798,19 @@ class HarmModel(Model):
         items = self.items
         # Items below the mark have all been responded to: the search starts there.
         # Harm grows with the share of its expected views the item drew (exposure).
-        ended, exposure, self._responded_below = kreview.end_items(
+        lo, n = self._responded_below, items.n
+        if len(self._ended) < n - lo:
+            self._ended, self._exposure = np.empty(2 * (n - lo), np.int64), np.empty(2 * (n - lo))
+        ended, exposure = self._ended, self._exposure
+        k, self._responded_below = kreview.end_items(
             items.first_live,
             items.created_h,
             self.cfg.content.item_lifetime_days * HOURS,
             (self.day + 1) * HOURS,
-            items.state[: items.n],
+            items.state,
+            n,
             items.responded,
-            self._responded_below,
+            lo,
             LIVE,
             EXPIRED,
             items.views,
@@ -776,13 +820,14 @@ class HarmModel(Model):
             DEEPFAKE,
             self.cfg.content.deepfake_harm_weight,
             self.users.harm,
+            ended,
+            exposure,
         )
-        if len(ended) == 0:
-            return
-        rng = self.streams["content"]
         pop = self.cfg.population
-        if pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0:
-            return  # victims never respond: draw nothing
+        if k == 0 or (pop.self_censor_prob_after_harm == 0 and pop.leave_prob_after_harm == 0):
+            return  # nothing ended, or victims never respond: draw nothing
+        ended, exposure = ended[:k], exposure[:k]
+        rng = self.streams["content"]
         targets = items.target[ended]
         plat = items.platform[ended].astype(np.int64)
         # Removing attacks keeps victims engaged (Jimenez-Duran 2022): responses scale with exposure.
@@ -1122,8 +1167,9 @@ class HarmModel(Model):
             return
         items = self.items
         # A batch beyond the day's capacity waits a day per capacity's worth (backlog).
-        queued = np.empty(len(ids), np.int64)
-        backlog = np.empty(len(self.platform_list))
+        if len(self._queued) < len(ids):
+            self._queued = np.empty(2 * len(ids), np.int64)
+        queued, backlog = self._queued, self._backlog
         n = posting.reviews_to_queue(
             ids,
             report_h,
@@ -1158,35 +1204,6 @@ class HarmModel(Model):
             items.review_due_h,
             items.reported_h,
         )
-
-    def _remove(self, ids: np.ndarray, at_h: np.ndarray) -> None:
-        """Take items down at the given hours and un-count views after that hour today."""
-        if len(ids) == 0:
-            return
-        items = self.items
-        items.removed_h[ids] = at_h
-        items.state[ids] = REMOVED
-        sh = self.shares
-        if sh.n == 0:
-            return
-        it = sh.view("item")
-        # Attention the removed items' shares would have drawn after removal today.
-        tau = self.cfg.content.attention_halflife_hours / np.log(2.0)
-        rows, expo = kreview.removed_shares(
-            it, sh.view("t_h"), ids, items.removed_h, (self.day + 1) * HOURS, tau
-        )
-        if len(rows):
-            extra = kreview.uncount_views(
-                rows,
-                it,
-                sh.audience,
-                self.cfg.content.view_prob,
-                np.exp(expo),
-                items.views,
-                items.platform,
-                self._harm_views_by_platform,
-            )
-            self._harmful_views_today -= float(extra.sum())
 
     def _harm_victims(self, targets: np.ndarray) -> None:
         """Mark first-time victims (counted by gender and age band in the time series)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from sim.kernels.posting import _numpy_sum
 from sim.population import DEEPFAKE_CREATION, DEEPFAKE_SHARING, HARASSMENT_OFFENCE
 
 
@@ -35,108 +36,165 @@ def count_live(state: np.ndarray, lo: int, n: int, live: int) -> tuple[int, int]
 
 @numba.njit(cache=True)
 def due_for_review(
-    state: np.ndarray, lo: int, n: int, live: int, review_due_h: np.ndarray, end_h: float
-) -> np.ndarray:
-    """Ids ``i`` in ``[lo, n)`` of items still ``live`` whose pending review falls due
-    before ``end_h`` (hours), increasing.
+    state: np.ndarray,
+    lo: int,
+    n: int,
+    live: int,
+    review_due_h: np.ndarray,
+    end_h: float,
+    due: np.ndarray,
+) -> int:
+    """Items ``i`` in ``[lo, n)`` still ``live`` whose pending review falls due before
+    ``end_h`` (hours).
 
-    Used by :meth:`sim.model.HarmModel.review_reports`.
+    Writes their ids, increasing, to the front of ``due`` (int64, at least ``n - lo``
+    long) and returns how many. Used by :meth:`sim.model.HarmModel.review_reports`.
     """
     count = 0
     for i in range(lo, n):
         if state[i] == live and review_due_h[i] < end_h:
+            due[count] = i
             count += 1
-    due = np.empty(count, np.int64)
-    k = 0
-    for i in range(lo, n):
-        if state[i] == live and review_due_h[i] < end_h:
-            due[k] = i
-            k += 1
-    return due
+    return count
 
 
 @numba.njit(cache=True)
-def decide_reviews(
+def decide_and_remove(
     due: np.ndarray,
+    n_due: int,
     draw: np.ndarray,
     platform: np.ndarray,
     proactive: np.ndarray,
     accuracy: np.ndarray,
     review_due_h: np.ndarray,
+    removed_h: np.ndarray,
+    state: np.ndarray,
+    removed_state: int,
     dismissed: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Outcome of the reviews of the ``due`` items, given one uniform ``draw`` per item.
+    share_item: np.ndarray,
+    t_share: np.ndarray,
+    n_shares: int,
+    end_h: float,
+    tau_h: float,
+    rows: np.ndarray,
+    expo: np.ndarray,
+) -> tuple[int, int]:
+    """Outcome of the reviews of the items ``due[:n_due]`` (increasing), given one uniform
+    ``draw`` per item; the removed items come down at their review hour.
 
     An automated detection (``proactive``) is removed outright; a human review removes
-    the item when ``draw < accuracy`` of its platform. In place: items kept have their
+    the item when ``draw < accuracy`` of its platform. In place: the removed items move
+    to the front of ``due`` (in order), their ``removed_h`` becomes their review hour
+    (``review_due_h``) and their ``state`` ``removed_state``; items kept have their
     review closed (``review_due_h`` set to ``inf``) and are counted per platform in
     ``dismissed`` (int64, (n_plat,), reviews that left the item up).
 
+    The shares (of the first ``n_shares`` rows of ``share_item``) of the removed items
+    lose the attention they would have drawn from the removal to ``end_h``, the window
+    ``[removed_h, end_h)`` of :func:`sim.content.attention_fraction` (attention decays as
+    ``exp(-(t - t_share) / tau_h)``, hours); its exponentials are taken by the caller
+    with numpy's ``np.exp`` (numba's differs in the last bit) and passed to
+    :func:`after_removal`. Writes ``rows[:k]``, those shares (increasing), and
+    ``expo[:2k]``: ``-a / tau_h`` then ``-b / tau_h``, with ``a``, ``b`` the window's
+    start and end in hours after the share (at least 0); the fraction lost by share
+    ``rows[j]`` is ``max(exp(expo[j]) - exp(expo[k + j]), 0)``. ``rows`` and ``expo``
+    hold at least ``n_shares`` and ``2 n_shares`` values.
+
     Returns:
-        (ids removed, the hour each is removed (its review hour)).
-        Used by :meth:`sim.model.HarmModel.review_reports`.
+        (number of items removed, ``k`` shares of them). Used by
+        :meth:`sim.model.HarmModel.review_reports`.
     """
-    remove = np.empty(len(due), np.bool_)
     dismissed[:] = 0
-    for k in range(len(due)):
-        i = due[k]
-        remove[k] = proactive[i] or draw[k] < accuracy[platform[i]]
-    gone = due[remove]
-    at_h = review_due_h[gone]
-    for k in range(len(due)):
-        if not remove[k]:
-            i = due[k]
+    n_gone = 0
+    for m in range(n_due):
+        i = due[m]
+        if proactive[i] or draw[m] < accuracy[platform[i]]:
+            due[n_gone] = i
+            n_gone += 1
+            removed_h[i] = review_due_h[i]
+            state[i] = removed_state
+        else:
             review_due_h[i] = np.inf
             dismissed[platform[i]] += 1
-    return gone, at_h
-
-
-@numba.njit(cache=True)
-def removed_shares(
-    share_item: np.ndarray,
-    t_share: np.ndarray,
-    ids: np.ndarray,
-    removed_h: np.ndarray,
-    end_h: float,
-    tau_h: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The shares of the removed items ``ids`` (non-empty) and the exponents of their lost attention.
-
-    Shares are found with a lookup table over the span of ``ids``. The attention a share
-    would have drawn from its item's removal to ``end_h`` is the window
-    ``[removed_h, end_h)`` of :func:`sim.content.attention_fraction` (attention decays
-    as ``exp(-(t - t_share) / tau_h)``, hours); its exponentials are taken by the caller
-    with numpy's ``np.exp`` (numba's differs in the last bit).
-
-    Returns:
-        ``rows`` (k,): the shares (rows of ``share_item``, increasing); ``expo`` (2k,):
-        ``-a / tau_h`` then ``-b / tau_h``, with ``a``, ``b`` the window's start and end
-        in hours after the share (at least 0); the fraction lost by share ``rows[i]`` is
-        ``max(exp(expo[i]) - exp(expo[k + i]), 0)``. Used by
-        :meth:`sim.model.HarmModel._remove`.
-    """
-    lo = ids.min()
-    table = np.zeros(ids.max() - lo + 1, np.bool_)
-    for i in ids:
-        table[i - lo] = True
-    mask = np.zeros(len(share_item), np.bool_)
-    for r in range(len(share_item)):
-        rel = share_item[r] - lo
-        if rel >= 0 and rel < len(table):
-            mask[r] = table[rel]
-    rows = np.flatnonzero(mask)
-    k = len(rows)
-    expo = np.empty(2 * k)
+    if n_gone == 0 or n_shares == 0:
+        return n_gone, 0
+    gone = due[:n_gone]
+    k = 0
+    for r in range(n_shares):
+        i = share_item[r]
+        g = np.searchsorted(gone, i)
+        if g < n_gone and gone[g] == i:
+            rows[k] = r
+            k += 1
     for j in range(k):
         t = t_share[rows[j]]
         expo[j] = -(max(removed_h[share_item[rows[j]]], t) - t) / tau_h
         expo[k + j] = -(max(end_h, t) - t) / tau_h
-    return rows, expo
+    return n_gone, k
 
 
 @numba.njit(cache=True)
-def uncount_views(
+def after_removal(
+    gone: np.ndarray,
+    draw: np.ndarray,
+    platform: np.ndarray,
+    views: np.ndarray,
+    potential_views: np.ndarray,
+    suspension_prob: np.ndarray,
+    denied: np.ndarray,
     rows: np.ndarray,
+    k: int,
+    e: np.ndarray,
+    share_item: np.ndarray,
+    audience: np.ndarray,
+    view_prob: float,
+    views_by_platform: np.ndarray,
+    hit: np.ndarray,
+) -> tuple[float, int]:
+    """What the removals of the items ``gone`` took back and cost, given one uniform
+    ``draw`` per item.
+
+    First the views the ``k`` shares ``rows[:k]`` of the removed items would have drawn
+    after the removal today are taken back: ``e`` is ``np.exp`` of
+    :func:`decide_and_remove`'s exponents (2k,); share ``rows[j]`` loses ``audience x
+    view_prob x max(e[j] - e[k + j], 0)`` views. In place: the ``views`` of each item
+    drop by the sum over its shares (not below 0), and ``views_by_platform`` by that of
+    its platform's shares (sums formed as ``np.bincount`` forms them, in row order from
+    0.0).
+
+    Then, in place, ``denied`` (n_plat,) becomes the share of each removed item's
+    expected views the removal prevented, clipped to [0, 1] and summed per platform; the
+    items whose creator's account is suspended, ``draw < suspension_prob`` of the
+    platform, are written to the front of ``hit`` (int64, at least ``len(gone)``).
+
+    Returns:
+        (the views taken back in all, summed as numpy's ``.sum()`` sums them; number of
+        items in ``hit``). Used by :meth:`sim.model.HarmModel.review_reports`.
+    """
+    taken = 0.0
+    if k:
+        extra = _uncount_views(
+            rows, k, share_item, audience, view_prob, e, views, platform, views_by_platform
+        )
+        taken = _numpy_sum(extra, 0, k)
+    denied[:] = 0.0
+    n_hit = 0
+    for m in range(len(gone)):
+        i = gone[m]
+        pot = potential_views[i]
+        d = 1.0 - views[i] / max(pot, 1e-12) if pot > 0 else 0.0
+        d = min(max(d, 0.0), 1.0)
+        denied[platform[i]] += d
+        if draw[m] < suspension_prob[platform[i]]:
+            hit[n_hit] = i
+            n_hit += 1
+    return taken, n_hit
+
+
+@numba.njit(cache=True)
+def _uncount_views(
+    rows: np.ndarray,
+    k: int,
     share_item: np.ndarray,
     audience: np.ndarray,
     view_prob: float,
@@ -145,16 +203,7 @@ def uncount_views(
     platform: np.ndarray,
     views_by_platform: np.ndarray,
 ) -> np.ndarray:
-    """Take back the views that share ``rows`` would have drawn after their items' removal.
-
-    ``e`` is ``np.exp`` of :func:`removed_shares`' exponents (2k,). Share ``rows[i]``
-    loses ``audience x view_prob x max(e[i] - e[k + i], 0)`` views. In place: the
-    ``views`` of each item drop by the sum over its shares (not below 0), and
-    ``views_by_platform`` by that of its platform's shares. Sums are formed as
-    ``np.bincount`` forms them (in row order, from 0.0). Returns the views taken back
-    per row. Used by :meth:`sim.model.HarmModel._remove`.
-    """
-    k = len(rows)
+    """The views taken back by :func:`after_removal` (its first step), per share row."""
     extra = np.empty(k)
     lo = share_item[rows[0]]
     hi = lo
@@ -178,44 +227,13 @@ def uncount_views(
 
 
 @numba.njit(cache=True)
-def after_removal(
-    gone: np.ndarray,
-    draw: np.ndarray,
-    platform: np.ndarray,
-    views: np.ndarray,
-    potential_views: np.ndarray,
-    suspension_prob: np.ndarray,
-    denied: np.ndarray,
-) -> np.ndarray:
-    """What the removals of ``gone`` cost their creators, given one uniform ``draw`` each.
-
-    In place: ``denied`` (n_plat,) is the share of each item's expected views the
-    removal prevented, clipped to [0, 1] and summed per platform.
-
-    Returns:
-        the rows of ``gone`` whose creator's account is suspended, ``draw <
-        suspension_prob`` of the platform. Used by
-        :meth:`sim.model.HarmModel.review_reports`.
-    """
-    denied[:] = 0.0
-    hit = np.zeros(len(gone), np.bool_)
-    for k in range(len(gone)):
-        i = gone[k]
-        pot = potential_views[i]
-        d = 1.0 - views[i] / max(pot, 1e-12) if pot > 0 else 0.0
-        d = min(max(d, 0.0), 1.0)
-        denied[platform[i]] += d
-        hit[k] = draw[k] < suspension_prob[platform[i]]
-    return np.flatnonzero(hit)
-
-
-@numba.njit(cache=True)
 def end_items(
     first_live: int,
     created_h: np.ndarray,
     lifetime_h: float,
     end_h: float,
     state: np.ndarray,
+    n: int,
     responded: np.ndarray,
     lo: int,
     live_state: int,
@@ -227,50 +245,52 @@ def end_items(
     deepfake_kind: int,
     deepfake_weight: float,
     harm: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, int]:
+    ended: np.ndarray,
+    exposure: np.ndarray,
+) -> tuple[int, int]:
     """Expire the live items older than ``lifetime_h`` at ``end_h``; harm the targets of
     the items that ended.
 
-    In place: ``state`` of items in ``live_state`` (none is below ``first_live``) posted
-    ``lifetime_h`` or more hours before ``end_h`` becomes ``expired_state``; every item
-    from ``lo`` on that is no longer in ``live_state`` and not yet ``responded`` has
-    ended: it is marked responded and ``harm`` of its target grows by weight x
-    exposure, in item order (as ``np.add.at``).
+    In place: ``state`` of the items ``[first_live, n)`` in ``live_state`` (none is below
+    ``first_live``) posted ``lifetime_h`` or more hours before ``end_h`` becomes
+    ``expired_state``; every item in ``[lo, n)`` that is no longer in ``live_state`` and
+    not yet ``responded`` has ended: it is marked responded and ``harm`` of its target
+    grows by weight x exposure, in item order (as ``np.add.at``).
     Exposure is ``0.5 + 0.5 x min(1, views / potential views)`` (dimensionless, in
     [0.5, 1]); a deepfake (``kind == deepfake_kind``) weighs ``deepfake_weight`` times a
     harassment item. States: :mod:`sim.content`.
 
+    Writes the ids of the ``k`` items that ended (increasing) to ``ended[:k]`` and their
+    exposures to ``exposure[:k]`` (both at least ``n - lo`` long).
+
     Returns:
-        (the ids of the items that ended, increasing; their exposures; the first id from
-        ``lo`` on not yet responded, or the number of items, or ``lo`` if none ended).
-        Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
+        (``k``; the first id from ``lo`` on not yet responded, or ``n``, or ``lo`` if
+        none ended). Used by :meth:`sim.model.HarmModel.end_items_and_victims_respond`.
     """
-    n = len(state)
-    for i in range(first_live, n):
-        if state[i] == live_state and created_h[i] + lifetime_h <= end_h:
-            state[i] = expired_state
-    ended = np.empty(n - lo, np.int64)
     k = 0
-    for i in range(lo, n):
-        if state[i] != live_state and not responded[i]:
-            responded[i] = True
-            ended[k] = i
-            k += 1
-    exposure = np.empty(k)
-    if k == 0:
-        return ended[:0], exposure, lo
-    for m in range(k):
-        i = ended[m]
-        pot = max(potential_views[i], 1e-9)
-        exposure[m] = 0.5 + 0.5 * min(1.0, views[i] / pot)
-        weight = deepfake_weight if kind[i] == deepfake_kind else 1.0
-        harm[target[i]] += weight * exposure[m]
     first = n
-    for i in range(lo, n):
-        if not responded[i]:
-            first = i
-            break
-    return ended[:k], exposure, first
+    for i in range(min(lo, first_live), n):
+        if state[i] == live_state:
+            if i >= first_live and created_h[i] + lifetime_h <= end_h:
+                state[i] = expired_state
+            elif i >= lo and first == n and not responded[i]:
+                first = i
+                continue
+            else:
+                continue
+        if i < lo or responded[i]:
+            continue
+        # Ended (removed, expired or gone dark) and not yet responded to.
+        responded[i] = True
+        ended[k] = i
+        pot = max(potential_views[i], 1e-9)
+        exposure[k] = 0.5 + 0.5 * min(1.0, views[i] / pot)
+        weight = deepfake_weight if kind[i] == deepfake_kind else 1.0
+        harm[target[i]] += weight * exposure[k]
+        k += 1
+    if k == 0:
+        return 0, lo
+    return k, first
 
 
 @numba.njit(cache=True)
