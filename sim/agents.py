@@ -10,7 +10,6 @@ simulated users stand for ``uk_users`` real users of each platform.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from mesa import Agent
 from scipy.special import ndtr, ndtri
 
 from sim.config import PlatformConfig
+from sim.kernels import accounts
 from sim.population import OFFENCES as OFFENCE_NAMES
 
 if TYPE_CHECKING:
@@ -44,6 +44,9 @@ WINDOW_KEYS = (
     "left_wrongful",  # members who left after a wrongful removal
     "wrongful",  # lawful posts removed
 )
+# Observations that are numpy floats (the others are Python floats and integers): their
+# window sums add plainly, the others with Python's compensated float sum.
+NUMPY_FLOAT_KEYS = ("harmful_views", "total_views")
 
 
 def fine_cap(qwr_gbp: float, floor_gbp: float, revenue_share: float, multiplier: float) -> float:
@@ -160,8 +163,18 @@ class Platform(Agent):
         self.investigated_days: list[int] = []
         self.scale = 1.0  # real UK users per simulated member, set by the model
         self.initial_members = 0
-        # Rolling 30-day observations for decisions and signals.
-        self.window = RollingWindow(30, WINDOW_KEYS)
+        # Rolling 30-day observations for decisions and signals (pushed by the model).
+        self.window = model.windows.window(index)
+
+    @property
+    def revenue_today(self) -> float:
+        """Revenue today, GBP at UK scale (``HarmModel.settle_platform_accounts``)."""
+        return float(self.model.revenue_today[self.index])
+
+    @property
+    def spend_today(self) -> float:
+        """Moderation spend today, GBP at UK scale (``HarmModel.settle_platform_accounts``)."""
+        return float(self.model.spend_today[self.index])
 
     # --- technology -------------------------------------------------------------------
     def skill(self, deepfake: bool = False) -> float:
@@ -357,38 +370,59 @@ class Platform(Agent):
             self.model.platform_exit(self, reason="compliance costs exceed the UK market's value")
 
 
-class RollingWindow:
-    """Daily observations kept for the last ``days`` days (sums and rates).
+class RollingWindows:
+    """Daily observations of several platforms, kept for the last ``days`` days.
 
-    Held as one deque per key (the ``keys`` given at construction), so a total is one
-    ``sum`` over it: the same values in the same order as summing day by day.
+    One (platforms, days, keys) ring for all of them, so a day is added to every window
+    with one compiled call, which also re-sums each window: a total is then a look-up.
+    The sums are those of adding the days in turn, oldest first, as Python's ``sum`` did
+    when the windows were lists of Python numbers: the views (numpy floats) plainly, the
+    other observations (Python floats and integers) with CPython's compensation
+    (``sim.kernels.accounts.window_push``).
     """
 
-    def __init__(self, days: int, keys: tuple[str, ...]) -> None:
+    def __init__(self, n: int, days: int, keys: tuple[str, ...]) -> None:
         self.days = days
         self.keys = keys
-        self._n = 0  # days held
-        self._cols: dict[str, deque[float]] = {key: deque(maxlen=days) for key in keys}
+        self.values = np.zeros((n, days, len(keys)))
+        self.totals = np.zeros((n, len(keys)))
+        self._state = np.zeros(2, np.int64)  # (row the next day goes to, days held)
+        self._compensated = np.array([key not in NUMPY_FLOAT_KEYS for key in keys])
 
-    def push(self, **values: float) -> None:
-        """Add today's observations: a value for every key, or none (a day of zeros)."""
-        if not values:
-            for col in self._cols.values():
-                col.append(0.0)
-        elif len(values) != len(self._cols):
-            raise ValueError(f"window push needs every key of {self.keys}, got {sorted(values)}")
-        else:
-            for key, col in self._cols.items():
-                col.append(values[key])
-        self._n = min(self._n + 1, self.days)
+    @property
+    def held(self) -> int:
+        """Days held (at most ``days``)."""
+        return int(self._state[1])
+
+    def push(self, today: np.ndarray) -> None:
+        """Add today's observations, ``today`` (platforms, keys) in ``keys`` order."""
+        accounts.window_push(self.values, self.totals, self._compensated, today, self._state)
+
+    def window(self, j: int) -> RollingWindow:
+        """The window of platform ``j``."""
+        return RollingWindow(self, j)
+
+
+class RollingWindow:
+    """One platform's daily observations over the last ``days`` days (sums and rates).
+
+    A view of its row of :class:`RollingWindows`, which the model pushes once a day.
+    """
+
+    def __init__(self, windows: RollingWindows, j: int) -> None:
+        self.days = windows.days
+        self.keys = windows.keys
+        self._windows = windows
+        self._totals = windows.totals[j]
+        self._index = {key: q for q, key in enumerate(windows.keys)}
 
     def total(self, key: str) -> float:
         """Sum over the window."""
-        return float(sum(self._cols[key]))
+        return float(self._totals[self._index[key]])
 
     def rate(self, key: str) -> float:
         """Mean per day over the window."""
-        return self.total(key) / max(1, self._n)
+        return self.total(key) / max(1, self._windows.held)
 
     def ratio(self, num: str, den: str) -> float:
         """Ratio of window sums (0 if the denominator is 0)."""
