@@ -166,6 +166,40 @@ class Platform(Agent):
         # Rolling 30-day observations for decisions and signals (pushed by the model).
         self.window = model.windows.window(index)
 
+    # Effort, duty and exit set the model's moderation table: changing one marks it stale.
+    @property
+    def effort(self) -> float:
+        """Moderation effort in [0, 1] (sets the detection operating point)."""
+        return self._effort
+
+    @effort.setter
+    def effort(self, value: float) -> None:
+        if getattr(self, "_effort", None) != value:
+            self.model.moderation_changed()
+        self._effort = value
+
+    @property
+    def meets_duty(self) -> bool:
+        """Whether the platform meets the takedown duty (reviews within the deadline)."""
+        return self._meets_duty
+
+    @meets_duty.setter
+    def meets_duty(self, value: bool) -> None:
+        if getattr(self, "_meets_duty", None) != value:
+            self.model.moderation_changed()
+        self._meets_duty = value
+
+    @property
+    def exited(self) -> bool:
+        """Whether the platform has left the UK."""
+        return self._exited
+
+    @exited.setter
+    def exited(self, value: bool) -> None:
+        if getattr(self, "_exited", None) != value:
+            self.model.moderation_changed()
+        self._exited = value
+
     @property
     def revenue_today(self) -> float:
         """Revenue today, GBP at UK scale (``HarmModel.settle_platform_accounts``)."""

@@ -14,7 +14,6 @@ comparisons paired.
 
 from __future__ import annotations
 
-import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,9 +131,6 @@ SERIES = (
 _NO_ITEMS = np.zeros(0, np.int64)
 _NO_ITEMS.flags.writeable = False
 
-# What a platform's moderation parameters follow (HarmModel.moderation's cache key).
-_MODERATION_STATE = operator.attrgetter("effort", "meets_duty", "exited")
-
 
 def sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
     """``rng.binomial(n, p)`` for counts ``n`` (int64) that are mostly zero.
@@ -201,6 +197,8 @@ class HarmModel(Model):
             name: np.random.default_rng(ss) for name, ss in zip(STREAMS, children, strict=True)
         }
         self.day = -1
+        self._moderation_version = 0  # counts changes of what moderation() follows
+        self._moderation_built = -1  # the version the moderation table was built at
         self.policy_active = False
         self.deepfake_creation_active = False
         self._offence_key: tuple[bool, bool] | None = None
@@ -212,7 +210,6 @@ class HarmModel(Model):
         self._censoring_seen = -1
         self._counted_at = (-1, -1)
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
-        self._moderation_key: tuple[Any, ...] | None = None
         self._capacity_key: tuple[Any, ...] | None = None
 
         # --- population and network -------------------------------------------------
@@ -349,6 +346,17 @@ class HarmModel(Model):
 
     # ------------------------------------------------------------------ policy switches
     @property
+    def policy_active(self) -> bool:
+        """The scenario's levers are on (from ``policy_start_day``)."""
+        return self._policy_active
+
+    @policy_active.setter
+    def policy_active(self, value: bool) -> None:
+        if getattr(self, "_policy_active", None) != value:
+            self.moderation_changed()
+        self._policy_active = value
+
+    @property
     def regulation_active(self) -> bool:
         """Ofcom enforces the Act (from the policy start, unless the scenario has none)."""
         return self.policy_active and self.cfg.scenario.regulation
@@ -402,10 +410,10 @@ class HarmModel(Model):
 
     def moderation(self) -> ModerationTable:
         """The platforms' moderation parameters now (recomputed only when they change)."""
-        # Scenario switches (priority offence, duty) depend only on the policy being on.
-        key = (self.policy_active, *map(_MODERATION_STATE, self.platform_list))
-        if key != self._moderation_key:
-            self._moderation_key = key
+        # Scenario switches (priority offence, duty) depend only on the policy being on;
+        # setting it, or a platform's effort, duty or exit, calls moderation_changed.
+        if self._moderation_built != self._moderation_version:
+            self._moderation_built = self._moderation_version
             ps = self.platform_list
             self._moderation = ModerationTable(
                 recall=np.array([[p.recall(False), p.recall(True)] for p in ps]),
@@ -419,6 +427,11 @@ class HarmModel(Model):
                 ),
             )
         return self._moderation
+
+    def moderation_changed(self) -> None:
+        """Mark the moderation table stale (a platform's effort, duty or exit, or the
+        policy switch, changed)."""
+        self._moderation_version += 1
 
     def review_capacity(self) -> np.ndarray:
         """Reviews a day each platform can make before a backlog builds (inf under a duty)."""
