@@ -84,6 +84,24 @@ def operating_point_at(effort: float, skill: float) -> tuple[float, float]:
     return float(recall), float(fpr)
 
 
+# classifier_points' memo: (dtype, efforts' bytes, skill) -> read-only (recall, fpr).
+_POINTS: dict[tuple[str, bytes, float], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def classifier_points(efforts: np.ndarray, skill: float) -> tuple[np.ndarray, np.ndarray]:
+    """``classifier_point`` for a 1-D array of efforts, as read-only arrays (memoised: a
+    platform weighs the same candidate efforts month after month)."""
+    key = (efforts.dtype.str, efforts.tobytes(), skill)
+    points = _POINTS.get(key)
+    if points is None:
+        if len(_POINTS) >= 1024:
+            _POINTS.clear()
+        recall, fpr = classifier_point(efforts, skill)
+        recall.flags.writeable = fpr.flags.writeable = False
+        points = _POINTS[key] = (recall, fpr)
+    return points
+
+
 @dataclass
 class PlatformOutlook:
     """Annual outcomes (GBP/year) a platform expects at candidate efforts (arrays)."""
@@ -269,7 +287,7 @@ class Platform(Agent):
         duty_options = [False, True] if duty > 0 else [False]
         e = np.concatenate([efforts for _ in duty_options])
         meets = np.concatenate([np.full(len(efforts), d) for d in duty_options])
-        recall, fpr = classifier_point(e, self.skill())
+        recall, fpr = classifier_points(e, self.skill())
         obs = self.window
         harm_share = obs.ratio("harmful_views", "total_views")
         uk_active = cfg.uk_users * self.active_share()
@@ -293,7 +311,9 @@ class Platform(Agent):
             q = 1.0
             p_breach = 1.0 - m.regulator.compliant_at(e, recall, meets)
             window = 365.0 / max(1, self.decision_day - m.day)
-        fine = m.regulator.expected_penalty(self, recall)
+        # Penalties are finite and non-negative: with no investigation expected (q = 0) the
+        # expected fine is 0 x p_breach whatever the penalty, which is then not worked out.
+        fine = m.regulator.expected_penalty(self, recall) if q != 0.0 else 0.0
         expected_fine = q * p_breach * fine * window
         manager = (
             q * p_breach * m.manager_liability_share() * m.cfg.scenario.senior_manager_cost_gbp

@@ -451,7 +451,7 @@ class HarmModel(Model):
         """One day, in the order documented in docs/ODD.md (section 3)."""
         self.day += 1
         for counts in self._left_today.values():
-            counts[:] = 0.0
+            counts.fill(0.0)
         self._victims_today = []
         self.start_policies()
         self.review_platform_efforts()
