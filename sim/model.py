@@ -1435,6 +1435,31 @@ class HarmModel(Model):
             if ab.n
             else 0.0
         )
+        # The platforms' columns, in a preallocated table (grown when full).
+        day_row = len(self._rows)
+        if day_row == len(self._platform_rows):
+            self._platform_rows = np.concatenate(
+                [self._platform_rows, np.empty_like(self._platform_rows)]
+            )
+        mod = self.moderation()
+        if mod is not self._effort_for:  # efforts change with the moderation parameters
+            self._effort_for = mod
+            self._effort = np.array([p.effort for p in self.platform_list], dtype=float)
+        wrongful = accounts.platform_row(
+            self._platform_rows,
+            day_row,
+            mod.open,
+            self._effort,
+            mod.recall,
+            mod.fpr,
+            self.review_capacity(),
+            self._members,
+            self._harm_views_by_platform,
+            self._created_by_platform,
+            self.spend_today,
+            self.revenue_today,
+            self._wrongful,
+        )
         reg, justice = self.regulator, self.justice
         self._rows.append(  # in SERIES order
             (
@@ -1453,7 +1478,7 @@ class HarmModel(Model):
                 by_gender[MAN],
                 by_gender[OTHER],
                 n_child,
-                float(self._wrongful.sum()),
+                wrongful,
                 self._suspended_today,
                 self._n_self_censoring,
                 self._n_left_any,
@@ -1467,33 +1492,9 @@ class HarmModel(Model):
                 len(justice.convicted_today[0]),
             )
         )
-        # The platforms' columns, in a preallocated table (grown when full).
-        day_row = len(self._rows) - 1
-        if day_row == len(self._platform_rows):
-            self._platform_rows = np.concatenate(
-                [self._platform_rows, np.empty_like(self._platform_rows)]
-            )
-        row = self._platform_rows[day_row]
-        mod = self.moderation()
-        if mod is not self._effort_for:  # efforts change with the moderation parameters
-            self._effort_for = mod
-            self._effort = np.array([p.effort for p in self.platform_list], dtype=float)
-        accounts.platform_row(
-            row,
-            mod.open,
-            self._effort,
-            mod.recall,
-            mod.fpr,
-            self.review_capacity(),
-            self._members,
-            self._harm_views_by_platform,
-            self._created_by_platform,
-            self.spend_today,
-            self.revenue_today,
-        )
         for e in self._events_today():
             if e["kind"] in ("fine", "daily_penalty") and e["platform"]:
-                row[self._fines_column[e["platform"]]] += e["amount_gbp"]
+                self._platform_rows[day_row, self._fines_column[e["platform"]]] += e["amount_gbp"]
         self._events_mark = len(self._events)
 
     def _events_today(self) -> list[dict[str, Any]]:

@@ -160,10 +160,15 @@ def test_platform_row_matches_the_python_record() -> None:
     harm = rng.random(n) * 10
     harm[4] = -1e-12  # views can round below zero; the record shows 0
     spend, revenue = rng.random(n) * 1e4, rng.random(n) * 1e5
-    row = np.full(11 * n, np.nan)
-    k.platform_row(
-        row, open_, effort, recall, fpr, capacity, members, harm, created, spend, revenue
-    )
+    table = np.full((3, 11 * n), np.nan)
+    wrongful = rng.integers(0, 30, n).astype(float)
+    total = k.platform_row(
+        table, 1, open_, effort, recall, fpr, capacity, members, harm, created, spend, revenue,
+        wrongful,
+    )  # fmt: skip
+    assert _same(total, float(wrongful.sum()))
+    assert np.isnan(table[[0, 2]]).all()  # only the day's row is written
+    row = table[1]
     want: list[float] = []
     for j in range(n):
         exited = not open_[j]

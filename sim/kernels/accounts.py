@@ -150,7 +150,8 @@ def platform_day(
 
 @numba.njit(cache=True)
 def platform_row(
-    row: np.ndarray,
+    table: np.ndarray,
+    day_row: int,
     open_: np.ndarray,
     effort: np.ndarray,
     recall: np.ndarray,
@@ -161,16 +162,22 @@ def platform_row(
     created: np.ndarray,
     spend: np.ndarray,
     revenue: np.ndarray,
-) -> None:
+    wrongful: np.ndarray,
+) -> float:
     """The per-platform values of a day's row of the time series.
 
-    Writes ``row`` (n x 11,): platform by platform, in ``sim.model.PLATFORM_SERIES``
-    order, the effort, harassment recall and false-positive rate (0 once exited), review
-    capacity (-1 when unlimited), members, harmful views (at least 0), harmful items
-    created, moderation spend and revenue (GBP), fines (0: added from the day's events)
-    and whether the platform has exited (1/0). ``recall`` is (n, 2), by item kind.
-    Used by :meth:`sim.model.HarmModel.record`.
+    Writes ``table[day_row]`` (n x 11,): platform by platform, in
+    ``sim.model.PLATFORM_SERIES`` order, the effort, harassment recall and false-positive
+    rate (0 once exited), review capacity (-1 when unlimited), members, harmful views (at
+    least 0), harmful items created, moderation spend and revenue (GBP), fines (0: added
+    from the day's events) and whether the platform has exited (1/0). ``recall`` is
+    (n, 2), by item kind.
+
+    Returns:
+        ``wrongful.sum()``, the lawful posts removed on all platforms (numpy's order).
+        Used by :meth:`sim.model.HarmModel.record`.
     """
+    row = table[day_row]
     for j in range(len(open_)):
         o = j * 11
         shut = not open_[j]
@@ -185,6 +192,7 @@ def platform_row(
         row[o + 8] = revenue[j]
         row[o + 9] = 0.0
         row[o + 10] = 1.0 if shut else 0.0
+    return _numpy_sum(wrongful, 0, len(wrongful))
 
 
 @numba.njit(cache=True)
