@@ -428,18 +428,20 @@ class RollingWindows:
     """Daily observations of several platforms, kept for the last ``days`` days.
 
     One (platforms, days, keys) ring for all of them, so a day is added to every window
-    with one compiled call, which also re-sums each window: a total is then a look-up.
-    The sums are those of adding the days in turn, oldest first, as Python's ``sum`` did
-    when the windows were lists of Python numbers: the views (numpy floats) plainly, the
-    other observations (Python floats and integers) with CPython's compensation
-    (``sim.kernels.accounts.window_push``).
+    with one compiled call; the windows are summed again, all at once, when a sum is
+    next asked for (monthly decisions read them; most days nothing does). The sums are
+    those of adding the days in turn, oldest first, as Python's ``sum`` did when the
+    windows were lists of Python numbers: the views (numpy floats) plainly, the other
+    observations (Python floats and integers) with CPython's compensation
+    (``sim.kernels.accounts.window_sums``).
     """
 
     def __init__(self, n: int, days: int, keys: tuple[str, ...]) -> None:
         self.days = days
         self.keys = keys
         self.values = np.zeros((n, days, len(keys)))
-        self.totals = np.zeros((n, len(keys)))
+        self._totals = np.zeros((n, len(keys)))
+        self._summed = True  # _totals are the sums of the windows as they are
         self._state = np.zeros(2, np.int64)  # (row the next day goes to, days held)
         self._compensated = np.array([key not in NUMPY_FLOAT_KEYS for key in keys])
 
@@ -450,7 +452,15 @@ class RollingWindows:
 
     def push(self, today: np.ndarray) -> None:
         """Add today's observations, ``today`` (platforms, keys) in ``keys`` order."""
-        accounts.window_push(self.values, self.totals, self._compensated, today, self._state)
+        accounts.window_push(self.values, today, self._state)
+        self._summed = False
+
+    def sums(self) -> np.ndarray:
+        """Each window's sum of each observation, (platforms, keys) (do not modify)."""
+        if not self._summed:
+            accounts.window_sums(self.values, self._state, self._compensated, self._totals)
+            self._summed = True
+        return self._totals
 
     def window(self, j: int) -> RollingWindow:
         """The window of platform ``j``."""
@@ -467,12 +477,12 @@ class RollingWindow:
         self.days = windows.days
         self.keys = windows.keys
         self._windows = windows
-        self._totals = windows.totals[j]
+        self._j = j
         self._index = {key: q for q, key in enumerate(windows.keys)}
 
     def total(self, key: str) -> float:
         """Sum over the window."""
-        return float(self._totals[self._index[key]])
+        return float(self._windows.sums()[self._j, self._index[key]])
 
     def rate(self, key: str) -> float:
         """Mean per day over the window."""

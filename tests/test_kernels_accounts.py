@@ -59,7 +59,7 @@ def test_window_sums_are_pythons_sum_of_python_and_numpy_floats() -> None:
     assert differ > 100  # the two sums do differ on these inputs
 
 
-def test_window_push_matches_deques_summed_by_python() -> None:
+def test_window_sums_match_deques_summed_by_python() -> None:
     """Windows as they were: one deque per key, Python floats and ints except the views."""
     rng = np.random.default_rng(3)
     n, days = 3, 30
@@ -81,6 +81,8 @@ def test_window_push_matches_deques_summed_by_python() -> None:
                 today[j, q] = x
         windows.push(today)
         assert windows.held == min(day + 1, days)
+        if day % 4 == 1:
+            continue  # some days nobody reads the windows: summed when next read
         for j in range(n):
             for key in WINDOW_KEYS:
                 want = float(sum(deques[j][key]))

@@ -24,7 +24,7 @@ def _python_float_sum(values: np.ndarray, j: int, q: int, oldest: int, held: int
 
     CPython (>= 3.12) adds floats with Neumaier's compensation and adds the compensation
     at the end when it is non-zero and finite (``builtin_sum_impl``); starting from the
-    integer 0 adds nothing. ``values`` is (n, days, k). Used by :func:`window_push`.
+    integer 0 adds nothing. ``values`` is (n, days, k). Used by :func:`window_sums`.
     """
     days = values.shape[1]
     total = 0.0
@@ -47,7 +47,7 @@ def _python_float_sum(values: np.ndarray, j: int, q: int, oldest: int, held: int
 @numba.njit(cache=True)
 def _plain_sum(values: np.ndarray, j: int, q: int, oldest: int, held: int) -> float:
     """Python's ``sum`` of numpy floats ``values[j, (oldest + i) % days, q]``, i < held:
-    plain addition in turn (numpy scalars take no compensation). Used by :func:`window_push`."""
+    plain addition in turn (numpy scalars take no compensation). Used by :func:`window_sums`."""
     days = values.shape[1]
     total = 0.0
     r = oldest
@@ -58,20 +58,12 @@ def _plain_sum(values: np.ndarray, j: int, q: int, oldest: int, held: int) -> fl
 
 
 @numba.njit(cache=True)
-def window_push(
-    values: np.ndarray,
-    totals: np.ndarray,
-    compensated: np.ndarray,
-    today: np.ndarray,
-    state: np.ndarray,
-) -> None:
-    """Add a day to rolling windows and re-sum them.
+def window_push(values: np.ndarray, today: np.ndarray, state: np.ndarray) -> None:
+    """Add a day to rolling windows.
 
     ``values`` (n, days, k) holds the last ``days`` days of ``k`` observations of ``n``
     windows as a ring; ``state`` (2,) is (the row today's values go to, days held).
-    Writes (in place): ``values[:, row] = today`` (n, k), ``state``, and ``totals`` (n, k),
-    the sum of each observation over the days held, oldest first, as Python's ``sum``
-    adds Python floats (``compensated[q]``) or numpy floats (otherwise).
+    Writes (in place): ``values[:, row] = today`` (n, k) and ``state``.
     Used by :meth:`sim.agents.RollingWindows.push`.
     """
     n, days, k = values.shape
@@ -79,9 +71,22 @@ def window_push(
     for j in range(n):
         for q in range(k):
             values[j, head, q] = today[j, q]
-    held = min(state[1] + 1, days)
-    head = (head + 1) % days
-    state[0], state[1] = head, held
+    state[0] = (head + 1) % days
+    state[1] = min(state[1] + 1, days)
+
+
+@numba.njit(cache=True)
+def window_sums(
+    values: np.ndarray, state: np.ndarray, compensated: np.ndarray, totals: np.ndarray
+) -> None:
+    """Sum rolling windows (see :func:`window_push`) over the days held, oldest first.
+
+    Writes ``totals`` (n, k): each observation's sum as Python's ``sum`` adds Python
+    floats (``compensated[q]``) or numpy floats (otherwise).
+    Used by :meth:`sim.agents.RollingWindows.sums`.
+    """
+    n, days, k = values.shape
+    head, held = state[0], state[1]
     oldest = (head - held + days) % days
     for j in range(n):
         for q in range(k):
