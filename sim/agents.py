@@ -10,7 +10,6 @@ simulated users stand for ``uk_users`` real users of each platform.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from mesa import Agent
 from scipy.special import ndtr, ndtri
 
 from sim.config import PlatformConfig
+from sim.kernels import accounts
 from sim.population import OFFENCES as OFFENCE_NAMES
 
 if TYPE_CHECKING:
@@ -44,6 +44,9 @@ WINDOW_KEYS = (
     "left_wrongful",  # members who left after a wrongful removal
     "wrongful",  # lawful posts removed
 )
+# Observations that are numpy floats (the others are Python floats and integers): their
+# window sums add plainly, the others with Python's compensated float sum.
+NUMPY_FLOAT_KEYS = ("harmful_views", "total_views")
 
 
 def fine_cap(qwr_gbp: float, floor_gbp: float, revenue_share: float, multiplier: float) -> float:
@@ -79,6 +82,24 @@ def operating_point_at(effort: float, skill: float) -> tuple[float, float]:
     monthly, and the daily step asks for the same point many times)."""
     recall, fpr = classifier_point(effort, skill)
     return float(recall), float(fpr)
+
+
+# classifier_points' memo: (dtype, efforts' bytes, skill) -> read-only (recall, fpr).
+_POINTS: dict[tuple[str, bytes, float], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def classifier_points(efforts: np.ndarray, skill: float) -> tuple[np.ndarray, np.ndarray]:
+    """``classifier_point`` for a 1-D array of efforts, as read-only arrays (memoised: a
+    platform weighs the same candidate efforts month after month)."""
+    key = (efforts.dtype.str, efforts.tobytes(), skill)
+    points = _POINTS.get(key)
+    if points is None:
+        if len(_POINTS) >= 1024:
+            _POINTS.clear()
+        recall, fpr = classifier_point(efforts, skill)
+        recall.flags.writeable = fpr.flags.writeable = False
+        points = _POINTS[key] = (recall, fpr)
+    return points
 
 
 @dataclass
@@ -160,8 +181,52 @@ class Platform(Agent):
         self.investigated_days: list[int] = []
         self.scale = 1.0  # real UK users per simulated member, set by the model
         self.initial_members = 0
-        # Rolling 30-day observations for decisions and signals.
-        self.window = RollingWindow(30, WINDOW_KEYS)
+        # Rolling 30-day observations for decisions and signals (pushed by the model).
+        self.window = model.windows.window(index)
+
+    # Effort, duty and exit set the model's moderation table: changing one marks it stale.
+    @property
+    def effort(self) -> float:
+        """Moderation effort in [0, 1] (sets the detection operating point)."""
+        return self._effort
+
+    @effort.setter
+    def effort(self, value: float) -> None:
+        if getattr(self, "_effort", None) != value:
+            self.model.moderation_changed()
+        self._effort = value
+
+    @property
+    def meets_duty(self) -> bool:
+        """Whether the platform meets the takedown duty (reviews within the deadline)."""
+        return self._meets_duty
+
+    @meets_duty.setter
+    def meets_duty(self, value: bool) -> None:
+        if getattr(self, "_meets_duty", None) != value:
+            self.model.moderation_changed()
+        self._meets_duty = value
+
+    @property
+    def exited(self) -> bool:
+        """Whether the platform has left the UK."""
+        return self._exited
+
+    @exited.setter
+    def exited(self, value: bool) -> None:
+        if getattr(self, "_exited", None) != value:
+            self.model.moderation_changed()
+        self._exited = value
+
+    @property
+    def revenue_today(self) -> float:
+        """Revenue today, GBP at UK scale (``HarmModel.settle_platform_accounts``)."""
+        return float(self.model.revenue_today[self.index])
+
+    @property
+    def spend_today(self) -> float:
+        """Moderation spend today, GBP at UK scale (``HarmModel.settle_platform_accounts``)."""
+        return float(self.model.spend_today[self.index])
 
     # --- technology -------------------------------------------------------------------
     def skill(self, deepfake: bool = False) -> float:
@@ -222,7 +287,7 @@ class Platform(Agent):
         duty_options = [False, True] if duty > 0 else [False]
         e = np.concatenate([efforts for _ in duty_options])
         meets = np.concatenate([np.full(len(efforts), d) for d in duty_options])
-        recall, fpr = classifier_point(e, self.skill())
+        recall, fpr = classifier_points(e, self.skill())
         obs = self.window
         harm_share = obs.ratio("harmful_views", "total_views")
         uk_active = cfg.uk_users * self.active_share()
@@ -246,7 +311,9 @@ class Platform(Agent):
             q = 1.0
             p_breach = 1.0 - m.regulator.compliant_at(e, recall, meets)
             window = 365.0 / max(1, self.decision_day - m.day)
-        fine = m.regulator.expected_penalty(self, recall)
+        # Penalties are finite and non-negative: with no investigation expected (q = 0) the
+        # expected fine is 0 x p_breach whatever the penalty, which is then not worked out.
+        fine = m.regulator.expected_penalty(self, recall) if q != 0.0 else 0.0
         expected_fine = q * p_breach * fine * window
         manager = (
             q * p_breach * m.manager_liability_share() * m.cfg.scenario.senior_manager_cost_gbp
@@ -357,38 +424,69 @@ class Platform(Agent):
             self.model.platform_exit(self, reason="compliance costs exceed the UK market's value")
 
 
-class RollingWindow:
-    """Daily observations kept for the last ``days`` days (sums and rates).
+class RollingWindows:
+    """Daily observations of several platforms, kept for the last ``days`` days.
 
-    Held as one deque per key (the ``keys`` given at construction), so a total is one
-    ``sum`` over it: the same values in the same order as summing day by day.
+    One (platforms, days, keys) ring for all of them, so a day is added to every window
+    with one compiled call; the windows are summed again, all at once, when a sum is
+    next asked for (monthly decisions read them; most days nothing does). The sums are
+    those of adding the days in turn, oldest first, as Python's ``sum`` did when the
+    windows were lists of Python numbers: the views (numpy floats) plainly, the other
+    observations (Python floats and integers) with CPython's compensation
+    (``sim.kernels.accounts.window_sums``).
     """
 
-    def __init__(self, days: int, keys: tuple[str, ...]) -> None:
+    def __init__(self, n: int, days: int, keys: tuple[str, ...]) -> None:
         self.days = days
         self.keys = keys
-        self._n = 0  # days held
-        self._cols: dict[str, deque[float]] = {key: deque(maxlen=days) for key in keys}
+        self.values = np.zeros((n, days, len(keys)))
+        self._totals = np.zeros((n, len(keys)))
+        self._summed = True  # _totals are the sums of the windows as they are
+        self._state = np.zeros(2, np.int64)  # (row the next day goes to, days held)
+        self._compensated = np.array([key not in NUMPY_FLOAT_KEYS for key in keys])
 
-    def push(self, **values: float) -> None:
-        """Add today's observations: a value for every key, or none (a day of zeros)."""
-        if not values:
-            for col in self._cols.values():
-                col.append(0.0)
-        elif len(values) != len(self._cols):
-            raise ValueError(f"window push needs every key of {self.keys}, got {sorted(values)}")
-        else:
-            for key, col in self._cols.items():
-                col.append(values[key])
-        self._n = min(self._n + 1, self.days)
+    @property
+    def held(self) -> int:
+        """Days held (at most ``days``)."""
+        return int(self._state[1])
+
+    def push(self, today: np.ndarray) -> None:
+        """Add today's observations, ``today`` (platforms, keys) in ``keys`` order."""
+        accounts.window_push(self.values, today, self._state)
+        self._summed = False
+
+    def sums(self) -> np.ndarray:
+        """Each window's sum of each observation, (platforms, keys) (do not modify)."""
+        if not self._summed:
+            accounts.window_sums(self.values, self._state, self._compensated, self._totals)
+            self._summed = True
+        return self._totals
+
+    def window(self, j: int) -> RollingWindow:
+        """The window of platform ``j``."""
+        return RollingWindow(self, j)
+
+
+class RollingWindow:
+    """One platform's daily observations over the last ``days`` days (sums and rates).
+
+    A view of its row of :class:`RollingWindows`, which the model pushes once a day.
+    """
+
+    def __init__(self, windows: RollingWindows, j: int) -> None:
+        self.days = windows.days
+        self.keys = windows.keys
+        self._windows = windows
+        self._j = j
+        self._index = {key: q for q, key in enumerate(windows.keys)}
 
     def total(self, key: str) -> float:
         """Sum over the window."""
-        return float(sum(self._cols[key]))
+        return float(self._windows.sums()[self._j, self._index[key]])
 
     def rate(self, key: str) -> float:
         """Mean per day over the window."""
-        return self.total(key) / max(1, self._n)
+        return self.total(key) / max(1, self._windows.held)
 
     def ratio(self, num: str, den: str) -> float:
         """Ratio of window sums (0 if the denominator is 0)."""

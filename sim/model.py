@@ -14,8 +14,6 @@ comparisons paired.
 
 from __future__ import annotations
 
-import math
-import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,14 @@ import pandas as pd
 from mesa import Model
 
 from sim import network as netmod
-from sim.agents import CriminalJustice, Platform, Regulator, fine_cap
+from sim.agents import (
+    WINDOW_KEYS,
+    CriminalJustice,
+    Platform,
+    Regulator,
+    RollingWindows,
+    fine_cap,
+)
 from sim.behaviours import create
 from sim.config import SimConfig, to_simconfig, validate
 from sim.content import (
@@ -41,7 +46,7 @@ from sim.content import (
     draw_appeal,
     reshare_attention,
 )
-from sim.kernels import posting, spread
+from sim.kernels import accounts, posting, spread
 from sim.kernels import review as kreview
 from sim.population import (
     DEEPFAKE_CREATION,
@@ -87,14 +92,45 @@ PLATFORM_SERIES = (
     "fines_gbp",
     "exited",
 )
+# Of these, the integer columns (the others are floats), by position.
+_INTEGER_SERIES = frozenset(
+    PLATFORM_SERIES.index(c) for c in ("members", "harmful_items_created", "exited")
+)
+# The other columns of the daily time series, in order (HarmModel.record).
+SERIES = (
+    "day",
+    "total_views",
+    "harmful_views",
+    "harmful_views_per_10k",
+    "harmful_items_created",
+    "harassment_items_created",
+    "deepfake_items_shared",
+    "deepfakes_created",
+    "harmful_items_removed",
+    "harmful_items_removed_proactive",
+    "live_harmful_items",
+    "victims_new_women",
+    "victims_new_men",
+    "victims_new_other",
+    "victims_new_children",
+    "wrongful_removals",
+    "accounts_suspended",
+    "self_censoring_users",
+    "users_left_any_platform",
+    "abusers_offending_share",
+    "perceived_certainty_mean",
+    "fines_imposed_gbp",
+    "open_investigations",
+    "regulator_cost_gbp",
+    "police_reports",
+    "charges",
+    "convictions",
+)
 
 
 # No items (a day without removals); read-only, shared.
 _NO_ITEMS = np.zeros(0, np.int64)
 _NO_ITEMS.flags.writeable = False
-
-# What a platform's moderation parameters follow (HarmModel.moderation's cache key).
-_MODERATION_STATE = operator.attrgetter("effort", "meets_duty", "exited")
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity (a new table means a change)
@@ -144,6 +180,8 @@ class HarmModel(Model):
             name: np.random.default_rng(ss) for name, ss in zip(STREAMS, children, strict=True)
         }
         self.day = -1
+        self._moderation_version = 0  # counts changes of what moderation() follows
+        self._moderation_built = -1  # the version the moderation table was built at
         self.policy_active = False
         self.deepfake_creation_active = False
         self._offence_key: tuple[bool, bool] | None = None
@@ -155,7 +193,6 @@ class HarmModel(Model):
         self._censoring_seen = -1
         self._counted_at = (-1, -1)
         self._spend_cache: dict[tuple[int, float, bool, float], float] = {}
-        self._moderation_key: tuple[Any, ...] | None = None
         self._capacity_key: tuple[Any, ...] | None = None
 
         # --- population and network -------------------------------------------------
@@ -217,12 +254,23 @@ class HarmModel(Model):
         self._severity_factor = (self._severity_months() / 12.0) ** cfg.abusers.severity_elasticity
 
         # --- actors ------------------------------------------------------------------
+        # What platforms observe each day, kept for 30 days (settle_platform_accounts).
+        self.windows = RollingWindows(n_plat, 30, WINDOW_KEYS)
+        self._window_today = np.zeros((n_plat, len(WINDOW_KEYS)))
         self.platform_list: list[Platform] = []
         for j, (name, pc) in enumerate(cfg.platforms.items()):
             p = Platform(self, name, j, pc)
             p.initial_members = int(member[:, j].sum())
             p.scale = pc.uk_users / max(1, p.initial_members)
             self.platform_list.append(p)
+        # UK users, ARPU (GBP/year) and initial members per platform.
+        self._platform_fixed = np.array(
+            [[p.cfg.uk_users, p.cfg.arpu_gbp, p.initial_members] for p in self.platform_list],
+            dtype=float,
+        )
+        self.revenue_today = np.zeros(n_plat)  # GBP, by settle_platform_accounts
+        self.spend_today = np.zeros(n_plat)
+        self._spend_for: ModerationTable | None = None  # the table spend_today follows
         self._auto_delay_hours = np.array([p.cfg.auto_delay_hours for p in self.platform_list])
         self._review_accuracy = np.array([p.cfg.review_accuracy for p in self.platform_list])
         self.regulator = Regulator(self)
@@ -243,7 +291,7 @@ class HarmModel(Model):
         self._queued, self._backlog = np.empty(0, np.int64), np.empty(n_plat)  # _queue_reviews'
         self.share_keys = ShareKeys(self.users.n)
         self._events: list[dict[str, Any]] = []
-        self._rows: list[dict[str, float]] = []
+        self._rows: list[tuple[float, ...]] = []  # the SERIES of each day (record)
         self._acts = np.zeros((self.abusers.n, 3))
         # abusers_decide's working arrays (per offence: one row of abusers each).
         a = self.abusers.n
@@ -267,6 +315,14 @@ class HarmModel(Model):
         self._platform_columns = [
             f"{col}__{p.name}" for p in self.platform_list for col in PLATFORM_SERIES
         ]
+        # ... recorded day by day in a table of floats (the integer ones are exact).
+        self._platform_rows = np.empty((max(cfg.days, 1), len(self._platform_columns)))
+        self._fines_column = {
+            p.name: self._platform_columns.index(f"fines_gbp__{p.name}") for p in self.platform_list
+        }
+        self._effort_for: ModerationTable | None = None  # the table _effort follows
+        self._certainty = np.empty(self.abusers.n)  # record's working array
+        self._no_victims = np.zeros(0, np.int64)
         self._by_gender, self._by_kind = np.empty(3, np.int64), np.empty(2, np.int64)
         self._created_by_platform = np.zeros(n_plat, np.int64)  # today's, by settle
         self._removed_by_platform = np.zeros(n_plat, np.int64)
@@ -278,6 +334,17 @@ class HarmModel(Model):
         self._n_child_victims = 0
 
     # ------------------------------------------------------------------ policy switches
+    @property
+    def policy_active(self) -> bool:
+        """The scenario's levers are on (from ``policy_start_day``)."""
+        return self._policy_active
+
+    @policy_active.setter
+    def policy_active(self, value: bool) -> None:
+        if getattr(self, "_policy_active", None) != value:
+            self.moderation_changed()
+        self._policy_active = value
+
     @property
     def regulation_active(self) -> bool:
         """Ofcom enforces the Act (from the policy start, unless the scenario has none)."""
@@ -332,10 +399,10 @@ class HarmModel(Model):
 
     def moderation(self) -> ModerationTable:
         """The platforms' moderation parameters now (recomputed only when they change)."""
-        # Scenario switches (priority offence, duty) depend only on the policy being on.
-        key = (self.policy_active, *map(_MODERATION_STATE, self.platform_list))
-        if key != self._moderation_key:
-            self._moderation_key = key
+        # Scenario switches (priority offence, duty) depend only on the policy being on;
+        # setting it, or a platform's effort, duty or exit, calls moderation_changed.
+        if self._moderation_built != self._moderation_version:
+            self._moderation_built = self._moderation_version
             ps = self.platform_list
             self._moderation = ModerationTable(
                 recall=np.array([[p.recall(False), p.recall(True)] for p in ps]),
@@ -349,6 +416,11 @@ class HarmModel(Model):
                 ),
             )
         return self._moderation
+
+    def moderation_changed(self) -> None:
+        """Mark the moderation table stale (a platform's effort, duty or exit, or the
+        policy switch, changed)."""
+        self._moderation_version += 1
 
     def review_capacity(self) -> np.ndarray:
         """Reviews a day each platform can make before a backlog builds (inf under a duty)."""
@@ -368,7 +440,7 @@ class HarmModel(Model):
         """One day, in the order documented in docs/ODD.md (section 3)."""
         self.day += 1
         for counts in self._left_today.values():
-            counts[:] = 0.0
+            counts.fill(0.0)
         self._victims_today = []
         self.start_policies()
         self.review_platform_efforts()
@@ -881,43 +953,37 @@ class HarmModel(Model):
         created_by, removed_by = self._created_by_platform, self._removed_by_platform
         kreview.items_per_platform(self._new_items_today, items.platform, created_by)
         kreview.items_per_platform(self._removed_today, items.platform, removed_by)
-        # Today's per-platform arrays as Python numbers (one conversion each). Views stay
-        # numpy scalars: the window sums them, and Python sums floats with compensation
-        # but np.float64 without, so a change of type would change the sums.
-        harm_views, benign_views = self._harm_views_by_platform, self._benign_views
-        posts_l, wrongful_l = self._benign_posts.tolist(), self._wrongful.tolist()
-        harm_l, benign_l = harm_views.tolist(), benign_views.tolist()
-        created_l, removed_l = created_by.tolist(), removed_by.tolist()
-        denied_l, dismissed_l = self._denied_today.tolist(), self._dismissed.tolist()
-        left_harm_l = self._left_today["harm"].tolist()
-        left_wrongful_l = self._left_today["wrongful"].tolist()
+        mod = self.moderation()
+        # Revenue from UK active users and engagement; what each platform observes today.
+        accounts.platform_day(
+            mod.open,
+            self._platform_fixed,
+            self._members,
+            self._benign_posts,
+            self._wrongful,
+            self._harm_views_by_platform,
+            self._benign_views,
+            created_by,
+            removed_by,
+            self._denied_today,
+            self._dismissed,
+            self._left_today["harm"],
+            self._left_today["wrongful"],
+            content.engagement_loss_per_removed_share,
+            content.harmful_engagement_premium,
+            self.revenue_today,
+            self._window_today,
+        )
         for p in self.platform_list:
-            j = p.index
-            p.revenue_today = p.spend_today = 0.0
-            if p.exited:
-                p.window.push()
-                continue
-            posts = max(posts_l[j], 1e-9)
-            total_views = benign_l[j] + harm_l[j]
-            harm_share = harm_l[j] / max(total_views, 1e-9)
-            engagement = 1.0 - content.engagement_loss_per_removed_share * wrongful_l[j] / posts
-            engagement += content.harmful_engagement_premium * harm_share
-            uk_active = p.cfg.uk_users * p.active_share()
-            p.revenue_today = p.cfg.arpu_gbp * uk_active * max(engagement, 0.0) / 365.0
             if p.restricted:
-                p.revenue_today *= 0.5
-            p.spend_today = self._daily_spend(p)
-            p.window.push(
-                harmful_views=harm_views[j],
-                total_views=benign_views[j] + harm_views[j],
-                created=created_l[j],
-                removed=removed_l[j],
-                denied=denied_l[j],
-                unresolved_reports=float(dismissed_l[j]),
-                left_harm=left_harm_l[j],
-                left_wrongful=left_wrongful_l[j],
-                wrongful=wrongful_l[j],
+                self.revenue_today[p.index] *= 0.5
+        # Moderation spend changes only with the moderation parameters.
+        if mod is not self._spend_for:
+            self._spend_for = mod
+            self.spend_today = np.array(
+                [0.0 if p.exited else self._daily_spend(p) for p in self.platform_list]
             )
+        self.windows.push(self._window_today)
         self._denied_day = -2  # the windows moved on
 
     # ------------------------------------------------------------------ helpers
@@ -1324,14 +1390,20 @@ class HarmModel(Model):
         )
 
     def record(self) -> None:
-        """One row of the daily time series."""
+        """One row of the daily time series (columns: ``SERIES`` then the platforms')."""
         u = self.users
         items = self.items
         new = self._new_items_today
         removed = self._removed_today
         harm_v = max(self._harmful_views_today, 0.0)
         total = self._benign_views_total + harm_v
-        nv = np.concatenate(self._victims_today) if self._victims_today else np.zeros(0, np.int64)
+        victims = self._victims_today
+        if not victims:
+            nv = self._no_victims
+        elif len(victims) == 1:
+            nv = victims[0]
+        else:
+            nv = np.concatenate(victims)
         n_child, n_proactive = kreview.day_counts(
             nv,
             u.gender,
@@ -1350,68 +1422,71 @@ class HarmModel(Model):
             self._n_left_any = int(np.count_nonzero(u.left_any))
         ab = self.abusers
         # Mean perceived certainty of harassment being punished (alpha / (alpha + beta)).
-        alpha, beta = ab.alpha[:, HARASSMENT_OFFENCE], ab.beta[:, HARASSMENT_OFFENCE]
-        row: dict[str, float] = {
-            "day": self.day,
-            "total_views": total,
-            "harmful_views": harm_v,
-            "harmful_views_per_10k": 1e4 * harm_v / total if total > 0 else 0.0,
-            "harmful_items_created": len(new),
-            "harassment_items_created": by_kind[HARASSMENT],
-            "deepfake_items_shared": by_kind[DEEPFAKE],
-            "deepfakes_created": self.deepfakes_created_today,
-            "harmful_items_removed": len(removed),
-            "harmful_items_removed_proactive": n_proactive,
-            "live_harmful_items": items.n_live(),
-            "victims_new_women": by_gender[WOMAN],
-            "victims_new_men": by_gender[MAN],
-            "victims_new_other": by_gender[OTHER],
-            "victims_new_children": n_child,
-            "wrongful_removals": float(self._wrongful.sum()),
-            "accounts_suspended": self._suspended_today,
-            "self_censoring_users": self._n_self_censoring,
-            "users_left_any_platform": self._n_left_any,
-            "abusers_offending_share": self._willing_share,
-            "perceived_certainty_mean": float((alpha / (alpha + beta)).sum()) / ab.n
+        certainty = (
+            accounts.mean_certainty(ab.alpha, ab.beta, HARASSMENT_OFFENCE, self._certainty) / ab.n
             if ab.n
-            else 0.0,
-            "fines_imposed_gbp": self.regulator.fines_today,
-            "open_investigations": len(self.regulator.open),
-            "regulator_cost_gbp": self.regulator.cost_today,
-            "police_reports": self.justice.reports_today,
-            "charges": len(self.justice.charged_today[0]),
-            "convictions": len(self.justice.convicted_today[0]),
-        }
-        # Per-platform arrays as Python numbers (one conversion each, not one per value).
-        mod = self.moderation()
-        recall, fpr = mod.recall[:, HARASSMENT].tolist(), mod.fpr.tolist()
-        capacity, members = self.review_capacity().tolist(), self._members.tolist()
-        harm_views, created = (
-            self._harm_views_by_platform.tolist(),
-            self._created_by_platform.tolist(),
+            else 0.0
         )
-        values: list[float] = []
-        for p in self.platform_list:
-            j = p.index
-            cap = capacity[j]
-            values += (  # in PLATFORM_SERIES order
-                0.0 if p.exited else p.effort,
-                0.0 if p.exited else recall[j],
-                0.0 if p.exited else fpr[j],
-                cap if math.isfinite(cap) else -1.0,
-                members[j],
-                max(harm_views[j], 0.0),
-                created[j],
-                p.spend_today,
-                p.revenue_today,
-                0.0,
-                int(p.exited),
+        # The platforms' columns, in a preallocated table (grown when full).
+        day_row = len(self._rows)
+        if day_row == len(self._platform_rows):
+            self._platform_rows = np.concatenate(
+                [self._platform_rows, np.empty_like(self._platform_rows)]
             )
-        row.update(zip(self._platform_columns, values, strict=True))
+        mod = self.moderation()
+        if mod is not self._effort_for:  # efforts change with the moderation parameters
+            self._effort_for = mod
+            self._effort = np.array([p.effort for p in self.platform_list], dtype=float)
+        wrongful = accounts.platform_row(
+            self._platform_rows,
+            day_row,
+            mod.open,
+            self._effort,
+            mod.recall,
+            mod.fpr,
+            self.review_capacity(),
+            self._members,
+            self._harm_views_by_platform,
+            self._created_by_platform,
+            self.spend_today,
+            self.revenue_today,
+            self._wrongful,
+        )
+        reg, justice = self.regulator, self.justice
+        self._rows.append(  # in SERIES order
+            (
+                self.day,
+                total,
+                harm_v,
+                1e4 * harm_v / total if total > 0 else 0.0,
+                len(new),
+                by_kind[HARASSMENT],
+                by_kind[DEEPFAKE],
+                self.deepfakes_created_today,
+                len(removed),
+                n_proactive,
+                items.n_live(),
+                by_gender[WOMAN],
+                by_gender[MAN],
+                by_gender[OTHER],
+                n_child,
+                wrongful,
+                self._suspended_today,
+                self._n_self_censoring,
+                self._n_left_any,
+                self._willing_share,
+                certainty,
+                reg.fines_today,
+                len(reg.open),
+                reg.cost_today,
+                justice.reports_today,
+                len(justice.charged_today[0]),
+                len(justice.convicted_today[0]),
+            )
+        )
         for e in self._events_today():
             if e["kind"] in ("fine", "daily_penalty") and e["platform"]:
-                row[f"fines_gbp__{e['platform']}"] += e["amount_gbp"]
-        self._rows.append(row)
+                self._platform_rows[day_row, self._fines_column[e["platform"]]] += e["amount_gbp"]
         self._events_mark = len(self._events)
 
     def _events_today(self) -> list[dict[str, Any]]:
@@ -1420,7 +1495,17 @@ class HarmModel(Model):
     # ------------------------------------------------------------------ outputs
     def timeseries(self) -> pd.DataFrame:
         """Daily time series, one row per day (columns: docs/outputs.md)."""
-        return pd.DataFrame(self._rows)
+        if not self._rows:
+            return pd.DataFrame([])
+        base = pd.DataFrame(self._rows, columns=SERIES)  # each column's type as recorded
+        columns: dict[str, Any] = {name: base[name].to_numpy() for name in SERIES}
+        table = self._platform_rows[: len(self._rows)]
+        for k, name in enumerate(self._platform_columns):
+            col = table[:, k]
+            columns[name] = (
+                col.astype(np.int64) if k % len(PLATFORM_SERIES) in _INTEGER_SERIES else col.copy()
+            )
+        return pd.DataFrame(columns)
 
     def events(self) -> pd.DataFrame:
         """Event log, one row per event (columns: docs/outputs.md)."""
