@@ -6,7 +6,7 @@ original post is share zero, each re-share by an ordinary user adds a row. A sha
 exposes the sharer's contacts on that platform; their attention decays exponentially
 with the age of the share (half-life ``content.attention_halflife_hours``), so most views
 happen in the first hours, as measured by Schneider & Rizoiu (2023). Each item has an
-appeal drawn from SimSoM's right-skewed distribution (:func:`draw_appeal`) that scales
+appeal drawn from SimSoM's right-skewed distribution (:func:`appeal_of`) that scales
 its re-share probability; re-sharers are drawn by attention (:func:`reshare_attention`)
 and a user shares an item at most once (:class:`ShareKeys`). Times are in hours since
 the start of the run.
@@ -99,7 +99,7 @@ class HarmfulItems(_Columns):
     ``review_due_h`` (hour a pending report is actioned; ``inf`` = none pending),
     ``reported_h`` (hour of the user report behind the latest review; ``inf`` = none),
     ``root_day`` (day created), ``appeal`` (in [0, 1]: how re-shareable the item is,
-    drawn once at posting, see :func:`draw_appeal`).
+    drawn once at posting, see :func:`appeal_of`).
     """
 
     _spec: ClassVar[dict[str, type]] = {
@@ -151,15 +151,21 @@ class HarmfulItems(_Columns):
         return count
 
 
-def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:
-    """Appeal of ``k`` new items: ``P(a) = exponent x (1 - a)**(exponent - 1)`` on [0, 1].
+def appeal_of(u: np.ndarray, exponent: float) -> np.ndarray:
+    """Appeal of new items from uniforms ``u``: ``P(a) = exponent x (1 - a)**(exponent - 1)`` on [0, 1].
 
     The right-skewed appeal distribution of SimSoM (Truong et al. 2024; ``appeal_func`` of
     ``libs/simsom/message.py`` in osome-iu/simsom_removal, default exponent 5), i.e.
-    Beta(1, exponent), drawn by inverse transform; mean ``1 / (1 + exponent)``. Most items
+    Beta(1, exponent), drawn by inverse transform of one uniform per item (the caller
+    draws them: ``HarmModel.post_harmful_items``); mean ``1 / (1 + exponent)``. Most items
     have low appeal and a few approach 1.
     """
-    return 1.0 - (1.0 - rng.random(k)) ** (1.0 / exponent)
+    return 1.0 - (1.0 - u) ** (1.0 / exponent)
+
+
+def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:
+    """Appeal of ``k`` new items drawn from ``rng`` (:func:`appeal_of`, one uniform each)."""
+    return appeal_of(rng.random(k), exponent)
 
 
 def reshare_attention(degree: np.ndarray) -> np.ndarray:
@@ -185,7 +191,7 @@ def reshare_attention(degree: np.ndarray) -> np.ndarray:
 
 
 def mean_appeal(exponent: float) -> float:
-    """Mean of :func:`draw_appeal`'s distribution, Beta(1, exponent)."""
+    """Mean of :func:`appeal_of`'s distribution, Beta(1, exponent)."""
     return 1.0 / (1.0 + exponent)
 
 

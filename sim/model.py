@@ -38,7 +38,7 @@ from sim.content import (
     HarmfulItems,
     ShareKeys,
     Shares,
-    draw_appeal,
+    appeal_of,
     reshare_attention,
 )
 from sim.kernels import posting, spread
@@ -70,6 +70,7 @@ LN2 = np.log(2.0)  # attention time constant = half-life / ln 2
 TARGET_REPORT_DELAY_H = 3.0
 # Share of convicted abusers given immediate custody: 137 of ~1,160 prosecutions in 2024 (domain.md 2.7).
 CUSTODY_SHARE = 0.12
+_NO_UNIFORMS = np.zeros(0)  # an empty draw, without asking the generator
 # Child targets are weighted this much relative to adults for intimate-image abuse: assumption.
 CHILD_WEIGHT_DEEPFAKE = 0.5
 # Per-platform columns of the daily time series (named ``<column>__<platform>``).
@@ -461,11 +462,20 @@ class HarmModel(Model):
         return {"harass": harass, "shared": shared, "unshared": unshared}
 
     def post_harmful_items(self, acts: dict[str, np.ndarray]) -> None:
-        """Abusive acts become items: choose platform (displacement) and target; screen at upload."""
+        """Abusive acts become items: choose platform (displacement) and target; screen at upload.
+
+        Draws of the content stream, in order: the unshared deepfakes' targets, whether
+        their victims find out, each other act's platform, the harassment targets, the
+        shared deepfakes' targets, then each item's hour and appeal. ``random(a)`` then
+        ``random(b)`` from one stream are the numbers of ``random(a + b)``, so uniforms
+        whose number is known in advance come with the draw before them (the ``then``
+        of :meth:`_choose_targets`).
+        """
         ab = self.abusers
         rng = self.streams["content"]
         self._join_fringe()
         self._ban_evasion()
+        mod = self.moderation()
         # One row per act: unshared deepfakes, then harassment, then shared deepfakes.
         unshared, harass, shared = acts["unshared"], acts["harass"], acts["shared"]
         n_u, n_h, n_s = posting.count_acts(unshared, harass, shared)
@@ -475,16 +485,22 @@ class HarmModel(Model):
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
         if n_u:
             targets = np.empty(n_u, np.int64)
-            self._choose_targets(creators[:n_u], DEEPFAKE, rng, targets)
-            aware = rng.random(n_u) < self.cfg.justice.victim_aware_prob_unshared_deepfake
-            self._harm_victims(targets[aware])
-            self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
+            r = self._choose_targets(
+                creators[:n_u], DEEPFAKE, rng.random(2 * n_u), rng, targets, then=n
+            )
+            aware = r[:n_u] < self.cfg.justice.victim_aware_prob_unshared_deepfake
+            if np.count_nonzero(aware):
+                self._harm_victims(targets[aware])
+                self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
+            r_plat = r[n_u:]
+        else:
+            r_plat = rng.random(n)
         # Harassment first, then shared deepfakes, each in abuser order.
         if n_h + n_s == 0:
             self._new_items_today = np.zeros(0, np.int64)
             return
         who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
-        plat, n_none = self._choose_platforms(creators, rng)
+        plat, n_none = self._choose_platforms(creators, r_plat, mod.open)
         if n_none:  # creators on no open platform post nothing
             ok = plat >= 0
             n_h = int(np.count_nonzero(ok[:n_h]))  # harassment comes first
@@ -493,13 +509,17 @@ class HarmModel(Model):
         if k == 0:
             self._new_items_today = np.zeros(0, np.int64)
             return
+        n_d = k - n_h  # shared deepfakes
         targets = np.empty(k, np.int64)
+        r = rng.random(2 * n_h if n_h else 2 * n_d)
         if n_h:
-            self._choose_targets(creators[:n_h], HARASSMENT, rng, targets[:n_h])
-        if k > n_h:
-            self._choose_targets(creators[n_h:], DEEPFAKE, rng, targets[n_h:])
-        r_hour = rng.random(k)  # posted at a uniform time of the day
-        appeal = draw_appeal(rng, k, self.cfg.content.appeal_exponent)
+            r = self._choose_targets(
+                creators[:n_h], HARASSMENT, r, rng, targets[:n_h], then=2 * n_d if n_d else 2 * k
+            )
+        if n_d:
+            r = self._choose_targets(creators[n_h:], DEEPFAKE, r, rng, targets[n_h:], then=2 * k)
+        # Posted at a uniform time of the day, with an appeal drawn by inverse transform.
+        r_hour, appeal = r[:k], appeal_of(r[k:], self.cfg.content.appeal_exponent)
         items = self.items
         first = items.reserve(k)
         posting.write_items(
@@ -531,13 +551,13 @@ class HarmModel(Model):
         r_detect = mrng.random(k)
         e_delay = mrng.standard_exponential(k)
         r_report = mrng.random(k)
-        reported = np.empty(k, np.int64)
+        reported, rep_h = np.empty(k, np.int64), np.empty(k)
         n_rep = posting.screen_at_upload(
             first,
             plat,
             kinds,
             created_h,
-            self.moderation().recall,
+            mod.recall,
             self._auto_delay_hours,
             r_detect,
             e_delay,
@@ -547,10 +567,12 @@ class HarmModel(Model):
             items.proactive,
             items.reports,
             reported,
+            rep_h,
         )
-        reported = reported[:n_rep]
-        rep_h = items.created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
-        self._queue_reviews(reported, rep_h, sorted_unique=True)
+        if n_rep:  # reported after an exponential delay
+            rep_h = rep_h[:n_rep]
+            rep_h += mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
+            self._queue_reviews(reported[:n_rep], rep_h, sorted_unique=True)
 
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
@@ -981,33 +1003,43 @@ class HarmModel(Model):
         self._gender_accept = {k: gw / gw.max() for k, gw in self._gender_weight.items()}
 
     def _choose_targets(
-        self, creators: np.ndarray, kind: int, rng: np.random.Generator, out: np.ndarray
-    ) -> None:
+        self,
+        creators: np.ndarray,
+        kind: int,
+        r: np.ndarray,
+        rng: np.random.Generator,
+        out: np.ndarray,
+        then: int = 0,
+    ) -> np.ndarray:
         """Targets (into ``out``): a contact (accepted with the kind's gender weight) or anyone, weighted.
 
-        Draws, in order: one uniform per act for the weighted pick and one for whether it
-        tries a contact; then (if any act tries one) one per trying act with contacts
-        (which contact) and one per trying act (whether the contact is accepted).
-        Kernels: ``sim/kernels/posting.py``.
+        Uniforms, in order: ``r``, drawn by the caller, one per act for the weighted pick
+        and one for whether it tries a contact; then (if any act tries one) from ``rng``
+        one per trying act with contacts (which contact) and one per trying act (whether
+        the contact is accepted). Returns the next ``then`` uniforms of ``rng``, drawn in
+        the same call (the caller's next draw). Kernels: ``sim/kernels/posting.py``.
         """
         local_prob = self.cfg.abusers.local_target_prob
-        r = rng.random(2 * len(creators))
+        indptr = self.adj.indptr
         n_local, n_with = posting.weighted_targets(
-            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, out
+            self._cum_weights[kind], r, local_prob, creators, indptr, out
         )
-        if n_local:
-            posting.contact_targets(
-                out,
-                creators,
-                r,
-                rng.random(n_with + n_local),
-                n_with,
-                local_prob,
-                self.adj.indptr,
-                self.adj.indices,
-                self.users.gender,
-                self._gender_accept[kind],
-            )
+        if n_local == 0:
+            return rng.random(then) if then else _NO_UNIFORMS
+        r_contact = rng.random(n_with + n_local + then)
+        posting.contact_targets(
+            out,
+            creators,
+            r,
+            r_contact,
+            n_with,
+            local_prob,
+            indptr,
+            self.adj.indices,
+            self.users.gender,
+            self._gender_accept[kind],
+        )
+        return r_contact[n_with + n_local :]
 
     def _attentive_contacts(
         self, users: np.ndarray, rng: np.random.Generator, max_rounds: int = 100
@@ -1038,10 +1070,11 @@ class HarmModel(Model):
         return contact
 
     def _choose_platforms(
-        self, creators: np.ndarray, rng: np.random.Generator
+        self, creators: np.ndarray, r: np.ndarray, open_: np.ndarray
     ) -> tuple[np.ndarray, int]:
-        """Where each act is posted: among the abuser's platforms, away from strict ones.
+        """Where each act is posted: among the abuser's open platforms, away from strict ones.
 
+        ``r``: one uniform per act; ``open_``: whether each platform still serves the UK.
         Returns the platform of each act (-1 if its creator is on no open platform) and
         the number of such acts.
 
@@ -1056,14 +1089,7 @@ class HarmModel(Model):
             np.exp(-beta * self._exposure_denied()) if beta != 0 else self._no_displacement
         )
         plat = np.empty(len(creators), np.int64)
-        n_none = posting.choose_platforms(
-            self.users.member,
-            creators,
-            displacement,
-            self.moderation().open,
-            rng.random(len(creators)),
-            plat,
-        )
+        n_none = posting.choose_platforms(self.users.member, creators, displacement, open_, r, plat)
         return plat, n_none
 
     def _exposure_denied(self) -> np.ndarray:

@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.content import DEEPFAKE, HARASSMENT, LIVE, REMOVED, HarmfulItems, ShareKeys, Shares
+from sim.content import (
+    DEEPFAKE,
+    HARASSMENT,
+    LIVE,
+    REMOVED,
+    HarmfulItems,
+    ShareKeys,
+    Shares,
+    appeal_of,
+    draw_appeal,
+)
 from sim.kernels import posting
 from sim.model import HarmModel
 from tests.helpers import small_config
@@ -93,11 +103,13 @@ def test_choose_targets_matches_the_array_code(local_prob):
     rng = np.random.default_rng(7)
     creators = np.concatenate([np.arange(40), rng.integers(0, 400, 200)]).astype(np.int64)
     for kind in (HARASSMENT, DEEPFAKE):
-        for seed in range(5):
+        for seed, then in zip(range(6), (0, 0, 0, 3, 5, 40), strict=True):
             ours, ref = np.random.default_rng(seed), np.random.default_rng(seed)
             got = np.empty(len(creators), np.int64)
-            model._choose_targets(creators, kind, ours, got)
+            r = ours.random(2 * len(creators))
+            nxt = model._choose_targets(creators, kind, r, ours, got, then=then)
             np.testing.assert_array_equal(got, reference_targets(model, creators, kind, ref))
+            np.testing.assert_array_equal(nxt, ref.random(then))  # the caller's next draw
             assert ours.bit_generator.state == ref.bit_generator.state
             assert not (got == creators).any()
 
@@ -340,10 +352,10 @@ def test_screen_at_upload_matches_the_array_code():
     auto_delay = np.array([0.5, 2.0, 7.0])
     r_detect, e_delay, r_report = rng.random(k), rng.exponential(1.0, k), rng.random(k)
     due, proactive, reports = np.full(300, np.inf), np.zeros(300, bool), np.ones(300, np.int64)
-    reported = np.empty(k, np.int64)
+    reported, reported_h = np.empty(k, np.int64), np.empty(k)
     n_rep = posting.screen_at_upload(
         first, plat, kinds, created_h, recall, auto_delay, r_detect, e_delay, r_report,
-        0.3, due, proactive, reports, reported,
+        0.3, due, proactive, reports, reported, reported_h,
     )  # fmt: skip
     detected = r_detect < recall[plat, kinds]
     new = slice(first, first + k)
@@ -354,6 +366,7 @@ def test_screen_at_upload_matches_the_array_code():
     rep = ~detected & (r_report < 0.3)
     np.testing.assert_array_equal(reports[new], 1 + rep)
     np.testing.assert_array_equal(reported[:n_rep], np.flatnonzero(rep) + first)
+    np.testing.assert_array_equal(reported_h[:n_rep], created_h[rep])
     assert 0 < n_rep < k - detected.sum()
 
 
@@ -384,3 +397,13 @@ def test_write_shares_matches_the_array_code():
     sums = np.bincount(item - 10, weights=audience * 0.3)
     ref_potential[10 : 10 + len(sums)] += sums
     np.testing.assert_array_equal(potential, ref_potential)
+
+
+def test_appeal_of_uniforms_is_the_inverse_transform_of_beta():
+    """``appeal_of`` is Beta(1, exponent) by inverse transform; ``draw_appeal`` draws its uniforms."""
+    u = np.random.default_rng(9).random(20_000)
+    for exponent in (0.5, 2.0, 5.0):
+        a = appeal_of(u, exponent)
+        np.testing.assert_array_equal(a, 1.0 - (1.0 - u) ** (1.0 / exponent))
+        assert abs(a.mean() - 1.0 / (1.0 + exponent)) < 0.01
+        np.testing.assert_array_equal(draw_appeal(np.random.default_rng(9), 20_000, exponent), a)

@@ -544,6 +544,7 @@ def screen_at_upload(
     proactive: np.ndarray,
     reports: np.ndarray,
     reported: np.ndarray,
+    reported_created_h: np.ndarray,
 ) -> int:
     """Automated screening of new items and their targets' reports (``post_harmful_items``).
 
@@ -555,6 +556,7 @@ def screen_at_upload(
 
     Args:
         reported: out, shape (k,) int64: ids of the reported items, first, increasing.
+        reported_created_h: out, shape (k,): their ``created_h``, first.
 
     Returns:
         The number of reported items.
@@ -570,6 +572,7 @@ def screen_at_upload(
         elif r_report[i] < report_prob:
             reports[row] += 1
             reported[m] = row
+            reported_created_h[m] = created_h[i]
             m += 1
     return m
 
