@@ -520,9 +520,16 @@ class HarmModel(Model):
             r = self._choose_targets(creators[n_h:], DEEPFAKE, r, rng, targets[n_h:], then=2 * k)
         # Posted at a uniform time of the day, with an appeal drawn by inverse transform.
         r_hour, appeal = r[:k], appeal_of(r[k:], self.cfg.content.appeal_exponent)
+        # Automated screening at upload: detected items come down after a short delay.
+        # Targets report what they see (EIU: 1 in 4 women report to the platform).
+        mrng = self.streams["moderation"]
+        r_detect = mrng.random(k)
+        e_delay = mrng.standard_exponential(k)
+        r_report = mrng.random(k)
         items = self.items
         first = items.reserve(k)
-        posting.write_items(
+        reported, rep_h = np.empty(k, np.int64), np.empty(k)
+        n_rep = posting.new_items(
             first,
             creators,
             targets,
@@ -531,6 +538,12 @@ class HarmModel(Model):
             r_hour,
             appeal,
             self.day,
+            mod.recall,
+            self._auto_delay_hours,
+            r_detect,
+            e_delay,
+            r_report,
+            self.cfg.population.report_prob_target,
             items.creator,
             items.target,
             items.kind,
@@ -538,38 +551,18 @@ class HarmModel(Model):
             items.created_h,
             items.appeal,
             items.day,
-        )  # the other columns as new: live, not removed, no views, shares, reports or review
-        ids = np.arange(first, first + k)
-        created_h = items.created_h[first : first + k]
-        self._new_items_today = ids
-        self._add_shares(ids, creators, created_h, plat)
-        self._harm_victims(targets)
-        self._police_reports(who, kinds, shared=True)
-        # Automated screening at upload: detected items come down after a short delay.
-        # Targets report what they see (EIU: 1 in 4 women report to the platform).
-        mrng = self.streams["moderation"]
-        r_detect = mrng.random(k)
-        e_delay = mrng.standard_exponential(k)
-        r_report = mrng.random(k)
-        reported, rep_h = np.empty(k, np.int64), np.empty(k)
-        n_rep = posting.screen_at_upload(
-            first,
-            plat,
-            kinds,
-            created_h,
-            mod.recall,
-            self._auto_delay_hours,
-            r_detect,
-            e_delay,
-            r_report,
-            self.cfg.population.report_prob_target,
             items.review_due_h,
             items.proactive,
             items.reports,
             reported,
             rep_h,
-        )
-        if n_rep:  # reported after an exponential delay
+        )  # the other columns as new: live, not removed, no views, shares or review
+        ids = np.arange(first, first + k)
+        self._new_items_today = ids
+        self._add_shares(ids, creators, items.created_h[first : first + k], plat)
+        self._harm_victims(targets)
+        self._police_reports(who, kinds, shared=True)
+        if n_rep:  # targets report after an exponential delay
             rep_h = rep_h[:n_rep]
             rep_h += mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
             self._queue_reviews(reported[:n_rep], rep_h, sorted_unique=True)

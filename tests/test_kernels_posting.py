@@ -341,30 +341,43 @@ def test_expand_acts_matches_repeat():
     np.testing.assert_array_equal(kinds, ref_kinds)
 
 
-def test_screen_at_upload_matches_the_array_code():
-    """Detected items come down after the automated delay; the rest may be reported."""
+def test_new_items_are_written_and_screened_as_the_array_code():
+    """Columns of the new rows; detected items come down after the automated delay; the
+    rest may be reported."""
     rng = np.random.default_rng(6)
-    k, first = 200, 7
+    k, first, day = 200, 7, 11
+    creators, targets = rng.integers(0, 500, k), rng.integers(0, 500, k)
     plat = rng.integers(0, 3, k)
     kinds = rng.integers(0, 2, k).astype(np.int8)
-    created_h = rng.random(k) * 24.0
+    r_hour, appeal = rng.random(k), rng.random(k)
     recall = rng.random((3, 2))
     auto_delay = np.array([0.5, 2.0, 7.0])
     r_detect, e_delay, r_report = rng.random(k), rng.exponential(1.0, k), rng.random(k)
-    due, proactive, reports = np.full(300, np.inf), np.zeros(300, bool), np.ones(300, np.int64)
+    items = HarmfulItems(capacity=16)
+    assert items.reserve(first + k) == 0
+    items.reports[:] = 1
     reported, reported_h = np.empty(k, np.int64), np.empty(k)
-    n_rep = posting.screen_at_upload(
-        first, plat, kinds, created_h, recall, auto_delay, r_detect, e_delay, r_report,
-        0.3, due, proactive, reports, reported, reported_h,
+    n_rep = posting.new_items(
+        first, creators, targets, kinds, plat, r_hour, appeal, day, recall, auto_delay,
+        r_detect, e_delay, r_report, 0.3, items.creator, items.target, items.kind,
+        items.platform, items.created_h, items.appeal, items.day, items.review_due_h,
+        items.proactive, items.reports, reported, reported_h,
     )  # fmt: skip
-    detected = r_detect < recall[plat, kinds]
     new = slice(first, first + k)
-    ref_due = np.full(300, np.inf)
+    created_h = day * 24.0 + r_hour * 24.0
+    for col, want in (
+        ("creator", creators), ("target", targets), ("kind", kinds), ("platform", plat),
+        ("created_h", created_h), ("appeal", appeal), ("day", np.full(k, day)),
+    ):  # fmt: skip
+        np.testing.assert_array_equal(items.view(col)[new], want)
+        assert not items.view(col)[:first].any()
+    detected = r_detect < recall[plat, kinds]
+    ref_due = np.full(len(items.review_due_h), np.inf)
     ref_due[new][detected] = (created_h + e_delay * auto_delay[plat])[detected]
-    np.testing.assert_array_equal(due, ref_due)
-    np.testing.assert_array_equal(proactive[new], detected)
+    np.testing.assert_array_equal(items.review_due_h, ref_due)
+    np.testing.assert_array_equal(items.proactive[new], detected)
     rep = ~detected & (r_report < 0.3)
-    np.testing.assert_array_equal(reports[new], 1 + rep)
+    np.testing.assert_array_equal(items.reports[new], 1 + rep)
     np.testing.assert_array_equal(reported[:n_rep], np.flatnonzero(rep) + first)
     np.testing.assert_array_equal(reported_h[:n_rep], created_h[rep])
     assert 0 < n_rep < k - detected.sum()

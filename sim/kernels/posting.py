@@ -360,7 +360,7 @@ def write_shares(
 
 
 @numba.njit(cache=True)
-def write_items(
+def new_items(
     first: int,
     creators: np.ndarray,
     targets: np.ndarray,
@@ -369,6 +369,12 @@ def write_items(
     r_hour: np.ndarray,
     appeal: np.ndarray,
     day: int,
+    recall: np.ndarray,
+    auto_delay_hours: np.ndarray,
+    r_detect: np.ndarray,
+    e_delay: np.ndarray,
+    r_report: np.ndarray,
+    report_prob: float,
     creator_col: np.ndarray,
     target_col: np.ndarray,
     kind_col: np.ndarray,
@@ -376,23 +382,55 @@ def write_items(
     created_col: np.ndarray,
     appeal_col: np.ndarray,
     day_col: np.ndarray,
-) -> None:
-    """New items in rows ``first, first + 1, ...`` of the item table (``post_harmful_items``).
+    review_due_col: np.ndarray,
+    proactive_col: np.ndarray,
+    reports_col: np.ndarray,
+    reported: np.ndarray,
+    reported_created_h: np.ndarray,
+) -> int:
+    """New items in rows ``first, first + 1, ...`` of the item table, screened at upload.
 
-    Writes the columns given (``*_col``: creator, target, kind, platform, created_h,
-    appeal, day); the other columns of never-used rows already hold their values for a
-    new item (``HarmfulItems._fill``). Item i is posted at hour ``day x 24 + r_hour[i] x
-    24`` (a uniform time of the day).
+    Used by ``HarmModel.post_harmful_items``. Writes the columns given (``*_col``); the
+    other columns of never-used rows already hold their values for a new item
+    (``HarmfulItems._fill``). Item i is posted at hour ``day x 24 + r_hour[i] x 24`` (a
+    uniform time of the day). Automated screening: it is detected if ``r_detect[i] <
+    recall[plat, kind]`` and then comes down ``e_delay[i]`` (a standard exponential) x
+    the platform's ``auto_delay_hours`` after posting (``review_due_h``, ``proactive``
+    set). An undetected item is reported by its target if ``r_report[i] < report_prob``
+    (``reports`` + 1).
+
+    Args:
+        creators, targets, kinds, plat: creator, target, kind and platform per item, (k,).
+        r_hour, r_detect, r_report: uniforms, (k,); e_delay: standard exponentials, (k,).
+        appeal: appeal per item, (k,).
+        recall: detection recall by platform and kind; auto_delay_hours: per platform.
+        reported: out, shape (k,) int64: ids of the reported items, first, increasing.
+        reported_created_h: out, shape (k,): their hour of posting, first.
+
+    Returns:
+        The number of reported items.
     """
+    m = 0
     for i in range(len(creators)):
         row = first + i
+        p = plat[i]
+        created_h = day * HOURS + r_hour[i] * HOURS
         creator_col[row] = creators[i]
         target_col[row] = targets[i]
         kind_col[row] = kinds[i]
-        platform_col[row] = plat[i]
-        created_col[row] = day * HOURS + r_hour[i] * HOURS
+        platform_col[row] = p
+        created_col[row] = created_h
         appeal_col[row] = appeal[i]
         day_col[row] = day
+        if r_detect[i] < recall[p, kinds[i]]:
+            review_due_col[row] = created_h + e_delay[i] * auto_delay_hours[p]
+            proactive_col[row] = True
+        elif r_report[i] < report_prob:
+            reports_col[row] += 1
+            reported[m] = row
+            reported_created_h[m] = created_h
+            m += 1
+    return m
 
 
 @numba.njit(cache=True)
@@ -524,55 +562,6 @@ def police_reports(
         if active[off]:
             who[m] = abuser_idx[i]
             offence[m] = off
-            m += 1
-    return m
-
-
-@numba.njit(cache=True)
-def screen_at_upload(
-    first: int,
-    plat: np.ndarray,
-    kinds: np.ndarray,
-    created_h: np.ndarray,
-    recall: np.ndarray,
-    auto_delay_hours: np.ndarray,
-    r_detect: np.ndarray,
-    e_delay: np.ndarray,
-    r_report: np.ndarray,
-    report_prob: float,
-    review_due_h: np.ndarray,
-    proactive: np.ndarray,
-    reports: np.ndarray,
-    reported: np.ndarray,
-    reported_created_h: np.ndarray,
-) -> int:
-    """Automated screening of new items and their targets' reports (``post_harmful_items``).
-
-    New item ``first + i`` is detected if ``r_detect[i] < recall[plat, kind]``; it then
-    comes down ``e_delay[i]`` (a standard exponential) x the platform's
-    ``auto_delay_hours`` after posting (``review_due_h``, ``proactive`` set). An
-    undetected item is reported by its target if ``r_report[i] < report_prob``
-    (``reports`` + 1).
-
-    Args:
-        reported: out, shape (k,) int64: ids of the reported items, first, increasing.
-        reported_created_h: out, shape (k,): their ``created_h``, first.
-
-    Returns:
-        The number of reported items.
-    """
-    k = len(plat)
-    m = 0
-    for i in range(k):
-        row = first + i
-        p = plat[i]
-        if r_detect[i] < recall[p, kinds[i]]:
-            review_due_h[row] = created_h[i] + e_delay[i] * auto_delay_hours[p]
-            proactive[row] = True
-        elif r_report[i] < report_prob:
-            reports[row] += 1
-            reported[m] = row
-            reported_created_h[m] = created_h[i]
             m += 1
     return m
 
