@@ -286,6 +286,7 @@ class HarmModel(Model):
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
         self._victims_today: list[np.ndarray] = []
+        self._act_buffer = np.empty(0, np.int64), np.empty(0, np.int8)  # see _act_rows
         self._n_victims = 0
         self._n_child_victims = 0
 
@@ -471,17 +472,13 @@ class HarmModel(Model):
         whose number is known in advance come with the draw before them (the ``then``
         of :meth:`_choose_targets`).
         """
-        ab = self.abusers
         rng = self.streams["content"]
         self._join_fringe()
         self._ban_evasion()
         mod = self.moderation()
         # One row per act: unshared deepfakes, then harassment, then shared deepfakes.
-        unshared, harass, shared = acts["unshared"], acts["harass"], acts["shared"]
-        n_u, n_h, n_s = posting.count_acts(unshared, harass, shared)
+        n_u, n_h, n_s, creators, kinds = self._act_rows(acts)
         n = n_u + n_h + n_s
-        who, creators, kinds = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
-        posting.expand_acts(unshared, harass, shared, ab.ids, who, creators, kinds)
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
         if n_u:
             targets = np.empty(n_u, np.int64)
@@ -491,7 +488,7 @@ class HarmModel(Model):
             aware = r[:n_u] < self.cfg.justice.victim_aware_prob_unshared_deepfake
             if np.count_nonzero(aware):
                 self._harm_victims(targets[aware])
-                self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
+                self._police_reports(creators[:n_u][aware], DEEPFAKE, shared=False)
             r_plat = r[n_u:]
         else:
             r_plat = rng.random(n)
@@ -499,12 +496,12 @@ class HarmModel(Model):
         if n_h + n_s == 0:
             self._new_items_today = np.zeros(0, np.int64)
             return
-        who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
+        creators, kinds = creators[n_u:], kinds[n_u:]
         plat, n_none = self._choose_platforms(creators, r_plat, mod.open)
         if n_none:  # creators on no open platform post nothing
             ok = plat >= 0
             n_h = int(np.count_nonzero(ok[:n_h]))  # harassment comes first
-            creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
+            creators, kinds, plat = creators[ok], kinds[ok], plat[ok]
         k = len(creators)
         if k == 0:
             self._new_items_today = np.zeros(0, np.int64)
@@ -561,11 +558,30 @@ class HarmModel(Model):
         self._new_items_today = ids
         self._add_shares(ids, creators, items.created_h[first : first + k], plat)
         self._harm_victims(targets)
-        self._police_reports(who, kinds, shared=True)
+        self._police_reports(creators, kinds, shared=True)
         if n_rep:  # targets report after an exponential delay
             rep_h = rep_h[:n_rep]
             rep_h += mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
             self._queue_reviews(reported[:n_rep], rep_h, sorted_unique=True)
+
+    def _act_rows(
+        self, acts: dict[str, np.ndarray]
+    ) -> tuple[int, int, int, np.ndarray, np.ndarray]:
+        """The day's acts, one row each: unshared deepfakes, harassment, shared deepfakes.
+
+        Returns the number of each type and each act's creator (user id) and kind. The rows
+        are today's part of arrays reused from day to day (``_act_buffer``, longer when
+        needed): valid until the next posting, so nothing may keep them.
+        """
+        ids = self.abusers.ids
+        unshared, harass, shared = acts["unshared"], acts["harass"], acts["shared"]
+        creators, kinds = self._act_buffer
+        n_u, n_h, n_s = posting.expand_acts(unshared, harass, shared, ids, creators, kinds)
+        n = n_u + n_h + n_s
+        if n > len(creators):  # more acts than any day before
+            self._act_buffer = creators, kinds = np.empty(2 * n, np.int64), np.empty(2 * n, np.int8)
+            posting.expand_acts(unshared, harass, shared, ids, creators, kinds)
+        return n_u, n_h, n_s, creators[:n], kinds[:n]
 
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
@@ -1243,16 +1259,18 @@ class HarmModel(Model):
         self._n_victims += n_new
         self._n_child_victims += n_child
 
-    def _police_reports(
-        self, abuser_idx: np.ndarray, kinds: np.ndarray | int, shared: bool
-    ) -> None:
-        """Victims report offences to the police (only acts that are offences today)."""
-        if len(abuser_idx) == 0:
+    def _police_reports(self, users: np.ndarray, kinds: np.ndarray | int, shared: bool) -> None:
+        """Victims report offences to the police (only acts that are offences today).
+
+        ``users``: the creator (user id) of each act; ``kinds``: its kind (or one for all).
+        """
+        if len(users) == 0:
             return
         j = self.cfg.justice
-        draw = self.streams["justice"].random(len(abuser_idx))
+        draw = self.streams["justice"].random(len(users))
         if j.police_report_prob_harassment <= 0 and j.police_report_prob_deepfake <= 0:
             return  # nobody reports
+        abuser_idx = self._abuser_index[users]
         if np.ndim(kinds) == 0:  # one kind for every act
             kinds = np.full(len(abuser_idx), kinds, np.int8)
         k = len(abuser_idx)

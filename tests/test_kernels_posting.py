@@ -296,7 +296,7 @@ def test_police_reports_match_the_array_code(active):
             intake._intake_abuser, intake._intake_offence = [], []
             ref_state = model.streams["justice"].bit_generator.state
             model.streams["justice"].bit_generator.state = state
-            model._police_reports(abusers, kinds, shared)
+            model._police_reports(model.abusers.ids[abusers], kinds, shared)
             got = (intake._intake_abuser, intake._intake_offence)
             intake._intake_abuser, intake._intake_offence = [], []
             assert len(got[0]) == len(expected[0])
@@ -324,21 +324,30 @@ def test_expand_acts_matches_repeat():
     rng = np.random.default_rng(5)
     unshared, harass, shared = (rng.poisson(0.7, 30) for _ in range(3))
     ids = np.sort(rng.choice(1000, 30, replace=False)).astype(np.int64)
-    assert posting.count_acts(unshared, harass, shared) == (
-        unshared.sum(),
-        harass.sum(),
-        shared.sum(),
-    )
-    n = int(unshared.sum() + harass.sum() + shared.sum())
-    who, creators, kinds = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
-    posting.expand_acts(unshared, harass, shared, ids, who, creators, kinds)
+    counts = (unshared.sum(), harass.sum(), shared.sum())
+    n = sum(counts)
+    short = np.full(n - 1, -1, np.int64), np.zeros(n - 1, np.int8)
+    assert posting.expand_acts(unshared, harass, shared, ids, *short) == counts
+    assert (short[0] == -1).all()  # rows that do not fit are not written
+    creators, kinds = np.empty(n + 5, np.int64), np.empty(n + 5, np.int8)
+    assert posting.expand_acts(unshared, harass, shared, ids, creators, kinds) == counts
     ref_who = np.repeat(np.tile(np.arange(30), 3), np.concatenate([unshared, harass, shared]))
-    np.testing.assert_array_equal(who, ref_who)
-    np.testing.assert_array_equal(creators, ids[ref_who])
-    ref_kinds = np.repeat(
-        [DEEPFAKE, HARASSMENT, DEEPFAKE], [unshared.sum(), harass.sum(), shared.sum()]
-    )
-    np.testing.assert_array_equal(kinds, ref_kinds)
+    np.testing.assert_array_equal(creators[:n], ids[ref_who])
+    ref_kinds = np.repeat([DEEPFAKE, HARASSMENT, DEEPFAKE], counts)
+    np.testing.assert_array_equal(kinds[:n], ref_kinds)
+
+
+def test_act_rows_grow_when_a_day_has_more_acts():
+    """The reused rows lengthen on a busy day and hold the day's acts either way."""
+    model = HarmModel(small_config(n_users=500))
+    n_ab = model.abusers.n
+    for scale in (1, 3, 1, 40):
+        acts = {k: np.full(n_ab, scale, np.int64) for k in ("unshared", "harass", "shared")}
+        n_u, n_h, n_s, creators, kinds = model._act_rows(acts)
+        assert (n_u, n_h, n_s) == (scale * n_ab,) * 3 and len(creators) == 3 * scale * n_ab
+        np.testing.assert_array_equal(creators, np.tile(np.repeat(model.abusers.ids, scale), 3))
+        np.testing.assert_array_equal(kinds[n_u : n_u + n_h], HARASSMENT)
+    assert len(model._act_buffer[0]) >= 120 * n_ab
 
 
 def test_new_items_are_written_and_screened_as_the_array_code():

@@ -117,42 +117,39 @@ def _numpy_sum(a: np.ndarray, lo: int, n: int) -> float:
 
 
 @numba.njit(cache=True)
-def count_acts(
-    unshared: np.ndarray, harass: np.ndarray, shared: np.ndarray
-) -> tuple[int, int, int]:
-    """Totals of the day's acts per type, from the counts per abuser (``post_harmful_items``).
-
-    They size the outputs of :func:`expand_acts`.
-    """
-    return unshared.sum(), harass.sum(), shared.sum()
-
-
-@numba.njit(cache=True)
 def expand_acts(
     unshared: np.ndarray,
     harass: np.ndarray,
     shared: np.ndarray,
     ids: np.ndarray,
-    who: np.ndarray,
     creators: np.ndarray,
     kinds: np.ndarray,
-) -> None:
+) -> tuple[int, int, int]:
     """One row per act: unshared deepfakes, then harassment, then shared deepfakes.
 
-    Within each block the acts are in abuser order (``post_harmful_items``).
+    Within each block the acts are in abuser order (``post_harmful_items``). The rows
+    are written only if they fit in ``creators`` and ``kinds``; the caller compares the
+    total with their length and, if it is larger, calls again with longer ones.
 
     Args:
         unshared, harass, shared: acts per abuser today, shape (n_abusers,) int.
         ids: user id of each abuser.
-        who, creators, kinds: out, shape (total acts,): abuser index (int64), user id
-            (int64) and kind (HARASSMENT or DEEPFAKE, int8) of each act.
+        creators, kinds: out, the first (total acts) rows: user id (int64) and kind
+            (HARASSMENT or DEEPFAKE, int8) of each act.
+
+    Returns:
+        ``(n_unshared, n_harass, n_shared)``: the day's acts of each type.
     """
+    n_u, n_h, n_s = unshared.sum(), harass.sum(), shared.sum()
+    if n_u + n_h + n_s > min(len(creators), len(kinds)):
+        return n_u, n_h, n_s
     m = 0
     for counts, kind in ((unshared, DEEPFAKE), (harass, HARASSMENT), (shared, DEEPFAKE)):
         for a in range(len(counts)):
             for _ in range(counts[a]):
-                who[m], creators[m], kinds[m] = a, ids[a], kind
+                creators[m], kinds[m] = ids[a], kind
                 m += 1
+    return n_u, n_h, n_s
 
 
 @numba.njit(cache=True)
