@@ -525,7 +525,7 @@ class HarmModel(Model):
         r_report = mrng.random(k)
         items = self.items
         first = items.reserve(k)
-        reported, rep_h = np.empty(k, np.int64), np.empty(k)
+        ids, reported, rep_h = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
         n_rep = posting.new_items(
             first,
             creators,
@@ -535,6 +535,7 @@ class HarmModel(Model):
             r_hour,
             appeal,
             self.day,
+            ids,
             mod.recall,
             self._auto_delay_hours,
             r_detect,
@@ -554,7 +555,6 @@ class HarmModel(Model):
             reported,
             rep_h,
         )  # the other columns as new: live, not removed, no views, shares or review
-        ids = np.arange(first, first + k)
         self._new_items_today = ids
         self._add_shares(ids, creators, items.created_h[first : first + k], plat)
         self._harm_victims(targets)

@@ -365,14 +365,15 @@ def test_new_items_are_written_and_screened_as_the_array_code():
     items = HarmfulItems(capacity=16)
     assert items.reserve(first + k) == 0
     items.reports[:] = 1
-    reported, reported_h = np.empty(k, np.int64), np.empty(k)
+    ids, reported, reported_h = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
     n_rep = posting.new_items(
-        first, creators, targets, kinds, plat, r_hour, appeal, day, recall, auto_delay,
+        first, creators, targets, kinds, plat, r_hour, appeal, day, ids, recall, auto_delay,
         r_detect, e_delay, r_report, 0.3, items.creator, items.target, items.kind,
         items.platform, items.created_h, items.appeal, items.day, items.review_due_h,
         items.proactive, items.reports, reported, reported_h,
     )  # fmt: skip
     new = slice(first, first + k)
+    np.testing.assert_array_equal(ids, np.arange(first, first + k))
     created_h = day * 24.0 + r_hour * 24.0
     for col, want in (
         ("creator", creators), ("target", targets), ("kind", kinds), ("platform", plat),

@@ -366,6 +366,7 @@ def new_items(
     r_hour: np.ndarray,
     appeal: np.ndarray,
     day: int,
+    ids: np.ndarray,
     recall: np.ndarray,
     auto_delay_hours: np.ndarray,
     r_detect: np.ndarray,
@@ -400,6 +401,7 @@ def new_items(
         creators, targets, kinds, plat: creator, target, kind and platform per item, (k,).
         r_hour, r_detect, r_report: uniforms, (k,); e_delay: standard exponentials, (k,).
         appeal: appeal per item, (k,).
+        ids: out, shape (k,) int64: the new rows, ``first, first + 1, ...``.
         recall: detection recall by platform and kind; auto_delay_hours: per platform.
         reported: out, shape (k,) int64: ids of the reported items, first, increasing.
         reported_created_h: out, shape (k,): their hour of posting, first.
@@ -412,6 +414,7 @@ def new_items(
         row = first + i
         p = plat[i]
         created_h = day * HOURS + r_hour[i] * HOURS
+        ids[i] = row
         creator_col[row] = creators[i]
         target_col[row] = targets[i]
         kind_col[row] = kinds[i]
