@@ -156,11 +156,19 @@ def appeal_of(u: np.ndarray, exponent: float) -> np.ndarray:
 
     The right-skewed appeal distribution of SimSoM (Truong et al. 2024; ``appeal_func`` of
     ``libs/simsom/message.py`` in osome-iu/simsom_removal, default exponent 5), i.e.
-    Beta(1, exponent), drawn by inverse transform of one uniform per item (the caller
-    draws them: ``HarmModel.post_harmful_items``); mean ``1 / (1 + exponent)``. Most items
-    have low appeal and a few approach 1.
+    Beta(1, exponent), drawn by inverse transform of one uniform per item; mean
+    ``1 / (1 + exponent)``. Most items have low appeal and a few approach 1.
     """
-    return 1.0 - (1.0 - u) ** (1.0 / exponent)
+    return 1.0 - appeal_complement(u, exponent)
+
+
+def appeal_complement(u: np.ndarray, exponent: float) -> np.ndarray:
+    """``1 - appeal`` of new items from uniforms ``u`` (:func:`appeal_of`): ``(1 - u)**(1 / exponent)``.
+
+    ``HarmModel.post_harmful_items`` draws the uniforms and the kernel that writes the
+    items (``posting.new_items``) stores ``1 -`` this as their appeal.
+    """
+    return (1.0 - u) ** (1.0 / exponent)
 
 
 def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:

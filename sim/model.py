@@ -38,7 +38,7 @@ from sim.content import (
     HarmfulItems,
     ShareKeys,
     Shares,
-    appeal_of,
+    appeal_complement,
     reshare_attention,
 )
 from sim.kernels import posting, spread
@@ -516,7 +516,7 @@ class HarmModel(Model):
         if n_d:
             r = self._choose_targets(creators[n_h:], DEEPFAKE, r, rng, targets[n_h:], then=2 * k)
         # Posted at a uniform time of the day, with an appeal drawn by inverse transform.
-        r_hour, appeal = r[:k], appeal_of(r[k:], self.cfg.content.appeal_exponent)
+        r_hour, appeal_c = r[:k], appeal_complement(r[k:], self.cfg.content.appeal_exponent)
         # Automated screening at upload: detected items come down after a short delay.
         # Targets report what they see (EIU: 1 in 4 women report to the platform).
         mrng = self.streams["moderation"]
@@ -533,7 +533,7 @@ class HarmModel(Model):
             kinds,
             plat,
             r_hour,
-            appeal,
+            appeal_c,  # the kernel stores 1 - this
             self.day,
             ids,
             mod.recall,

@@ -19,6 +19,7 @@ from sim.content import (
     HarmfulItems,
     ShareKeys,
     Shares,
+    appeal_complement,
     appeal_of,
     draw_appeal,
 )
@@ -358,7 +359,8 @@ def test_new_items_are_written_and_screened_as_the_array_code():
     creators, targets = rng.integers(0, 500, k), rng.integers(0, 500, k)
     plat = rng.integers(0, 3, k)
     kinds = rng.integers(0, 2, k).astype(np.int8)
-    r_hour, appeal = rng.random(k), rng.random(k)
+    r_hour, u = rng.random(k), rng.random(k)
+    appeal = appeal_of(u, 5.0)
     recall = rng.random((3, 2))
     auto_delay = np.array([0.5, 2.0, 7.0])
     r_detect, e_delay, r_report = rng.random(k), rng.exponential(1.0, k), rng.random(k)
@@ -367,8 +369,8 @@ def test_new_items_are_written_and_screened_as_the_array_code():
     items.reports[:] = 1
     ids, reported, reported_h = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
     n_rep = posting.new_items(
-        first, creators, targets, kinds, plat, r_hour, appeal, day, ids, recall, auto_delay,
-        r_detect, e_delay, r_report, 0.3, items.creator, items.target, items.kind,
+        first, creators, targets, kinds, plat, r_hour, appeal_complement(u, 5.0), day, ids, recall,
+        auto_delay, r_detect, e_delay, r_report, 0.3, items.creator, items.target, items.kind,
         items.platform, items.created_h, items.appeal, items.day, items.review_due_h,
         items.proactive, items.reports, reported, reported_h,
     )  # fmt: skip

@@ -364,7 +364,7 @@ def new_items(
     kinds: np.ndarray,
     plat: np.ndarray,
     r_hour: np.ndarray,
-    appeal: np.ndarray,
+    appeal_c: np.ndarray,
     day: int,
     ids: np.ndarray,
     recall: np.ndarray,
@@ -400,7 +400,7 @@ def new_items(
     Args:
         creators, targets, kinds, plat: creator, target, kind and platform per item, (k,).
         r_hour, r_detect, r_report: uniforms, (k,); e_delay: standard exponentials, (k,).
-        appeal: appeal per item, (k,).
+        appeal_c: ``1 -`` the appeal of each item, (k,) (``sim.content.appeal_complement``).
         ids: out, shape (k,) int64: the new rows, ``first, first + 1, ...``.
         recall: detection recall by platform and kind; auto_delay_hours: per platform.
         reported: out, shape (k,) int64: ids of the reported items, first, increasing.
@@ -420,7 +420,7 @@ def new_items(
         kind_col[row] = kinds[i]
         platform_col[row] = p
         created_col[row] = created_h
-        appeal_col[row] = appeal[i]
+        appeal_col[row] = 1.0 - appeal_c[i]
         day_col[row] = day
         if r_detect[i] < recall[p, kinds[i]]:
             review_due_col[row] = created_h + e_delay[i] * auto_delay_hours[p]
