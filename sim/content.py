@@ -209,13 +209,24 @@ class ShareKeys:
     A user shares an item at most once, so a cascade depletes its pool of possible
     sharers as it grows (like susceptibles in an SIR epidemic) and cannot exceed the
     item's platform membership. Kept sorted so membership tests are a binary search
-    and inserting a day's new keys is one linear merge, done by the kernel that writes
-    the new shares (``HarmModel._add_shares``, ``posting.write_shares``).
+    and a day's new keys are merged in from the end, in place, by the kernel that
+    writes the new shares (``HarmModel._add_shares``, ``posting.write_shares``).
+    ``keys`` is the front of a longer buffer (:meth:`room_for`).
     """
 
     def __init__(self, n_users: int) -> None:
         self.n_users = int(n_users)
-        self.keys = np.zeros(0, np.int64)
+        self._buffer = np.zeros(1024, np.int64)
+        self.keys = self._buffer[:0]
+
+    def room_for(self, k: int) -> np.ndarray:
+        """The buffer that starts with ``keys``, with room for ``k`` more keys after them."""
+        n = len(self.keys)
+        if n + k > len(self._buffer):
+            self._buffer = np.empty(max(n + k, 2 * len(self._buffer)), np.int64)
+            self._buffer[:n] = self.keys
+            self.keys = self._buffer[:n]
+        return self._buffer
 
     def keep_live_items(self, item_state: np.ndarray) -> None:
         """Forget the sharers of items no longer LIVE (``item_state``, indexed by item)."""

@@ -1150,7 +1150,7 @@ class HarmModel(Model):
         """
         sh, known = self.shares, self.share_keys
         first = sh.reserve(len(item))
-        keys = np.empty(len(known.keys) + len(item), np.int64)
+        buffer = known.room_for(len(item))
         n_keys = posting.write_shares(
             first,
             item,
@@ -1164,11 +1164,11 @@ class HarmModel(Model):
             sh.t_h,
             sh.audience,
             self.items.potential_views,
-            known.keys,
+            buffer,
+            len(known.keys),
             known.n_users,
-            keys,
         )
-        known.keys = keys[:n_keys]
+        known.keys = buffer[:n_keys]
 
     def _queue_reviews(
         self, ids: np.ndarray, report_h: np.ndarray, sorted_unique: bool = False

@@ -116,24 +116,30 @@ def test_choose_targets_matches_the_array_code(local_prob):
 
 
 def test_share_keys_match_the_array_code():
-    """Add (with repeats and known keys) and keep_live_items as numpy did."""
+    """Add (with repeats, known keys and keys below and above the known ones) and
+    keep_live_items as numpy did; the buffer grows when it must."""
     rng = np.random.default_rng(3)
     keys = ShareKeys(50)
     ref = np.zeros(0, np.int64)
-    for _ in range(20):
-        item = rng.integers(0, 40, 30)
-        user = rng.integers(0, 50, 30)
-        new = item.astype(np.int64) * 50 + user
-        union = np.empty(len(keys.keys) + 30, np.int64)
-        keys.keys = union[: posting._add_keys(keys.keys, item, user, 50, union)]
-        ref = np.union1d(ref, new)
+    for step in range(60):
+        k = int(rng.integers(0, 40 if step % 7 else 900))
+        lo = int(rng.integers(0, 40))
+        item = rng.integers(lo, lo + 3 if step % 3 else 60, k)
+        user = rng.integers(0, 50, k)
+        if step % 5 == 0 and len(ref):  # some keys already known
+            item = np.concatenate([item, ref[::3] // 50])
+            user = np.concatenate([user, ref[::3] % 50])
+        buffer = keys.room_for(len(item))
+        n = posting._add_keys(buffer, len(keys.keys), item, user, 50)
+        keys.keys = buffer[:n]
+        ref = np.union1d(ref, item.astype(np.int64) * 50 + user)
         np.testing.assert_array_equal(keys.keys, ref)
-        state = np.where(rng.random(40) < 0.9, LIVE, REMOVED).astype(np.int8)
+        state = np.where(rng.random(100) < 0.9, LIVE, REMOVED).astype(np.int8)
         live = state == LIVE
         keys.keep_live_items(state)
         ref = ref[live[ref // 50]]
         np.testing.assert_array_equal(keys.keys, ref)
-    assert len(ref) > 50
+    assert len(ref) > 50 and len(keys._buffer) > 1024
 
 
 def reference_queue_reviews(model, ids, report_h, sorted_unique):
@@ -408,12 +414,12 @@ def test_write_shares_matches_the_array_code():
     ref_potential = potential.copy()
     first = sh.reserve(k)
     known = np.array([10 * 50 + 7, 25 * 50 + 1])  # share keys so far
-    new_keys = np.empty(len(known) + k, np.int64)
+    keys = np.concatenate([known, np.full(k, -1)])
     n_keys = posting.write_shares(
         first, item, sharer, t_h, plat, aud_T, 0.3, sh.item, sh.sharer, sh.t_h, sh.audience,
-        potential, known, 50, new_keys,
+        potential, keys, len(known), 50,
     )  # fmt: skip
-    np.testing.assert_array_equal(new_keys[:n_keys], np.union1d(known, item * 50 + sharer))
+    np.testing.assert_array_equal(keys[:n_keys], np.union1d(known, item * 50 + sharer))
     audience = aud_T[plat, sharer].astype(np.float64)
     np.testing.assert_array_equal(sh.view("audience"), np.concatenate([[1.0], audience]))
     np.testing.assert_array_equal(sh.view("item"), np.concatenate([[1], item]))

@@ -312,32 +312,32 @@ def write_shares(
     share_audience: np.ndarray,
     potential_views: np.ndarray,
     keys: np.ndarray,
+    n_keys: int,
     n_users: int,
-    new_keys: np.ndarray,
 ) -> int:
     """New shares in rows ``first, first + 1, ...`` of the share table (``_add_shares``).
 
     A share's audience is its sharer's contacts on the item's platform; its item's
     ``potential_views`` grow by ``audience x view_prob`` (summed over the item's new
     shares first, as ``np.bincount`` does, then added). The sharers are recorded in the
-    share keys (``sim.content.ShareKeys``): ``new_keys`` receives the union of ``keys``
-    and the new shares' keys (:func:`_add_keys`).
+    share keys (``sim.content.ShareKeys``): the front of ``keys`` becomes the union of
+    its first ``n_keys`` and the new shares' keys (:func:`_add_keys`).
 
     Args:
         item, sharer, t_h, plat: item, user, hour and platform of each new share, (k,).
         aud_T: contacts of each user on each platform, (n_platforms, n_users), float32.
         share_item, share_sharer, share_t_h, share_audience: the share table's columns.
         potential_views: per item, updated in place.
-        keys, n_users: the share keys so far (sorted, distinct) and the number of users.
-        new_keys: out, length at least ``len(keys) + k``.
+        keys: the share keys so far (sorted, distinct) in its first ``n_keys`` places,
+            length at least ``n_keys + k``; updated in place.
+        n_users: the number of users.
 
     Returns:
-        The number of keys written to ``new_keys``.
+        The number of keys now at the front of ``keys``.
     """
     k = len(item)
     if k == 0:
-        new_keys[: len(keys)] = keys
-        return len(keys)
+        return n_keys
     lo = item[0]
     hi = item[0]
     for i in range(k):
@@ -353,7 +353,7 @@ def write_shares(
         sums[item[i] - lo] += share_audience[first + i] * view_prob
     for b in range(hi - lo + 1):
         potential_views[lo + b] += sums[b]
-    return _add_keys(keys, item, sharer, n_users, new_keys)
+    return _add_keys(keys, n_keys, item, sharer, n_users)
 
 
 @numba.njit(cache=True)
@@ -442,28 +442,37 @@ def _encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarr
 
 @numba.njit(cache=True)
 def _add_keys(
-    keys: np.ndarray, item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray
+    keys: np.ndarray, n_keys: int, item: np.ndarray, user: np.ndarray, n_users: int
 ) -> int:
-    """The sorted union of the sorted, distinct ``keys`` and the keys of (item, user) pairs.
+    """Merge the keys of (item, user) pairs into the sorted, distinct ``keys[:n_keys]``.
 
-    Writes it to the start of ``out`` (length at least ``len(keys) + len(item)``) and
-    returns its length (:func:`write_shares`; keys as :func:`_encode_keys`).
+    In place: the union, sorted and distinct, ends at the front of ``keys`` (length at
+    least ``n_keys + len(item)``); returns its length (:func:`write_shares`; keys as
+    :func:`_encode_keys`). The merge runs from the largest key down, so it touches only
+    the keys above the smallest new one (new items' keys come last).
     """
-    new = np.empty(len(item), np.int64)
+    k = len(item)
+    new = np.empty(k, np.int64)
     _encode_keys(item, user, n_users, new)
     new.sort()
-    i = j = m = 0
-    while i < len(keys) or j < len(new):
-        if j == len(new) or (i < len(keys) and keys[i] <= new[j]):
-            v = keys[i]
-            i += 1
-        else:
-            v = new[j]
-            j += 1
-        if m == 0 or out[m - 1] != v:
-            out[m] = v
-            m += 1
-    return m
+    end = n_keys + k
+    i = n_keys - 1  # next old key (they stay below the write position)
+    w = end  # next write goes to w - 1
+    for j in range(k - 1, -1, -1):
+        # Old keys above the new one, then the new one; an old key equal to it first.
+        while i >= 0 and keys[i] >= new[j]:
+            if w == end or keys[w] != keys[i]:
+                w -= 1
+                keys[w] = keys[i]
+            i -= 1
+        if w == end or keys[w] != new[j]:
+            w -= 1
+            keys[w] = new[j]
+    # keys[:i + 1] are below every merged one: close the gap of the repeated keys.
+    m = end - w
+    for t in range(m):
+        keys[i + 1 + t] = keys[w + t]
+    return i + 1 + m
 
 
 @numba.njit(cache=True)
