@@ -286,7 +286,8 @@ class HarmModel(Model):
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
         self._victims_today: list[np.ndarray] = []
-        self._act_buffer = np.empty(0, np.int64), np.empty(0, np.int8)  # see _act_rows
+        i64 = np.empty(0, np.int64)
+        self._act_buffer = i64, np.empty(0, np.int8), i64, i64  # see _act_rows
         self._n_victims = 0
         self._n_child_victims = 0
 
@@ -477,17 +478,16 @@ class HarmModel(Model):
         self._ban_evasion()
         mod = self.moderation()
         # One row per act: unshared deepfakes, then harassment, then shared deepfakes.
-        n_u, n_h, n_s, creators, kinds = self._act_rows(acts)
+        n_u, n_h, n_s, creators, kinds, targets, plat = self._act_rows(acts)
         n = n_u + n_h + n_s
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
         if n_u:
-            targets = np.empty(n_u, np.int64)
             r = self._choose_targets(
-                creators[:n_u], DEEPFAKE, rng.random(2 * n_u), rng, targets, then=n
+                creators[:n_u], DEEPFAKE, rng.random(2 * n_u), rng, targets[:n_u], then=n
             )
             aware = r[:n_u] < self.cfg.justice.victim_aware_prob_unshared_deepfake
             if np.count_nonzero(aware):
-                self._harm_victims(targets[aware])
+                self._harm_victims(targets[:n_u][aware])
                 self._police_reports(creators[:n_u][aware], DEEPFAKE, shared=False)
             r_plat = r[n_u:]
         else:
@@ -496,18 +496,18 @@ class HarmModel(Model):
         if n_h + n_s == 0:
             self._new_items_today = np.zeros(0, np.int64)
             return
-        creators, kinds = creators[n_u:], kinds[n_u:]
-        plat, n_none = self._choose_platforms(creators, r_plat, mod.open)
+        creators, kinds, targets, plat = creators[n_u:], kinds[n_u:], targets[n_u:], plat[n_u:]
+        n_none = self._choose_platforms(creators, r_plat, mod.open, plat)
         if n_none:  # creators on no open platform post nothing
             ok = plat >= 0
             n_h = int(np.count_nonzero(ok[:n_h]))  # harassment comes first
             creators, kinds, plat = creators[ok], kinds[ok], plat[ok]
+            targets = targets[: len(creators)]
         k = len(creators)
         if k == 0:
             self._new_items_today = np.zeros(0, np.int64)
             return
         n_d = k - n_h  # shared deepfakes
-        targets = np.empty(k, np.int64)
         r = rng.random(2 * n_h if n_h else 2 * n_d)
         if n_h:
             r = self._choose_targets(
@@ -566,22 +566,25 @@ class HarmModel(Model):
 
     def _act_rows(
         self, acts: dict[str, np.ndarray]
-    ) -> tuple[int, int, int, np.ndarray, np.ndarray]:
+    ) -> tuple[int, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The day's acts, one row each: unshared deepfakes, harassment, shared deepfakes.
 
-        Returns the number of each type and each act's creator (user id) and kind. The rows
-        are today's part of arrays reused from day to day (``_act_buffer``, longer when
-        needed): valid until the next posting, so nothing may keep them.
+        Returns the number of each type, each act's creator (user id) and kind, and room
+        for each act's target and platform (int64, unset). The rows are today's part of
+        arrays reused from day to day (``_act_buffer``, longer when needed): valid until
+        the next posting, so nothing may keep them.
         """
         ids = self.abusers.ids
         unshared, harass, shared = acts["unshared"], acts["harass"], acts["shared"]
-        creators, kinds = self._act_buffer
+        creators, kinds, targets, plat = self._act_buffer
         n_u, n_h, n_s = posting.expand_acts(unshared, harass, shared, ids, creators, kinds)
         n = n_u + n_h + n_s
         if n > len(creators):  # more acts than any day before
-            self._act_buffer = creators, kinds = np.empty(2 * n, np.int64), np.empty(2 * n, np.int8)
+            creators, targets, plat = (np.empty(2 * n, np.int64) for _ in range(3))
+            kinds = np.empty(2 * n, np.int8)
+            self._act_buffer = creators, kinds, targets, plat
             posting.expand_acts(unshared, harass, shared, ids, creators, kinds)
-        return n_u, n_h, n_s, creators[:n], kinds[:n]
+        return n_u, n_h, n_s, creators[:n], kinds[:n], targets[:n], plat[:n]
 
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
@@ -1079,13 +1082,13 @@ class HarmModel(Model):
         return contact
 
     def _choose_platforms(
-        self, creators: np.ndarray, r: np.ndarray, open_: np.ndarray
-    ) -> tuple[np.ndarray, int]:
+        self, creators: np.ndarray, r: np.ndarray, open_: np.ndarray, out: np.ndarray
+    ) -> int:
         """Where each act is posted: among the abuser's open platforms, away from strict ones.
 
         ``r``: one uniform per act; ``open_``: whether each platform still serves the UK.
-        Returns the platform of each act (-1 if its creator is on no open platform) and
-        the number of such acts.
+        Writes the platform of each act into ``out`` (-1 if its creator is on no open
+        platform) and returns the number of such acts.
 
         Weights ``exp(-displacement_sensitivity x exposure denied)``, where the exposure
         denied is the mean share of a harmful item's expected views that each platform's
@@ -1097,9 +1100,7 @@ class HarmModel(Model):
         displacement = (
             np.exp(-beta * self._exposure_denied()) if beta != 0 else self._no_displacement
         )
-        plat = np.empty(len(creators), np.int64)
-        n_none = posting.choose_platforms(self.users.member, creators, displacement, open_, r, plat)
-        return plat, n_none
+        return posting.choose_platforms(self.users.member, creators, displacement, open_, r, out)
 
     def _exposure_denied(self) -> np.ndarray:
         """Per platform: views prevented by removals per harmful item posted, last 30 days.

@@ -350,8 +350,9 @@ def test_act_rows_grow_when_a_day_has_more_acts():
     n_ab = model.abusers.n
     for scale in (1, 3, 1, 40):
         acts = {k: np.full(n_ab, scale, np.int64) for k in ("unshared", "harass", "shared")}
-        n_u, n_h, n_s, creators, kinds = model._act_rows(acts)
-        assert (n_u, n_h, n_s) == (scale * n_ab,) * 3 and len(creators) == 3 * scale * n_ab
+        n_u, n_h, n_s, creators, kinds, targets, plat = model._act_rows(acts)
+        assert (n_u, n_h, n_s) == (scale * n_ab,) * 3
+        assert len(creators) == len(kinds) == len(targets) == len(plat) == 3 * scale * n_ab
         np.testing.assert_array_equal(creators, np.tile(np.repeat(model.abusers.ids, scale), 3))
         np.testing.assert_array_equal(kinds[n_u : n_u + n_h], HARASSMENT)
     assert len(model._act_buffer[0]) >= 120 * n_ab
