@@ -6,7 +6,7 @@ original post is share zero, each re-share by an ordinary user adds a row. A sha
 exposes the sharer's contacts on that platform; their attention decays exponentially
 with the age of the share (half-life ``content.attention_halflife_hours``), so most views
 happen in the first hours, as measured by Schneider & Rizoiu (2023). Each item has an
-appeal drawn from SimSoM's right-skewed distribution (:func:`draw_appeal`) that scales
+appeal drawn from SimSoM's right-skewed distribution (:func:`appeal_of`) that scales
 its re-share probability; re-sharers are drawn by attention (:func:`reshare_attention`)
 and a user shares an item at most once (:class:`ShareKeys`). Times are in hours since
 the start of the run.
@@ -99,7 +99,7 @@ class HarmfulItems(_Columns):
     ``review_due_h`` (hour a pending report is actioned; ``inf`` = none pending),
     ``reported_h`` (hour of the user report behind the latest review; ``inf`` = none),
     ``root_day`` (day created), ``appeal`` (in [0, 1]: how re-shareable the item is,
-    drawn once at posting, see :func:`draw_appeal`).
+    drawn once at posting, see :func:`appeal_of`).
     """
 
     _spec: ClassVar[dict[str, type]] = {
@@ -151,15 +151,29 @@ class HarmfulItems(_Columns):
         return count
 
 
-def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:
-    """Appeal of ``k`` new items: ``P(a) = exponent x (1 - a)**(exponent - 1)`` on [0, 1].
+def appeal_of(u: np.ndarray, exponent: float) -> np.ndarray:
+    """Appeal of new items from uniforms ``u``: ``P(a) = exponent x (1 - a)**(exponent - 1)`` on [0, 1].
 
     The right-skewed appeal distribution of SimSoM (Truong et al. 2024; ``appeal_func`` of
     ``libs/simsom/message.py`` in osome-iu/simsom_removal, default exponent 5), i.e.
-    Beta(1, exponent), drawn by inverse transform; mean ``1 / (1 + exponent)``. Most items
-    have low appeal and a few approach 1.
+    Beta(1, exponent), drawn by inverse transform of one uniform per item; mean
+    ``1 / (1 + exponent)``. Most items have low appeal and a few approach 1.
     """
-    return 1.0 - (1.0 - rng.random(k)) ** (1.0 / exponent)
+    return 1.0 - appeal_complement(u, exponent)
+
+
+def appeal_complement(u: np.ndarray, exponent: float) -> np.ndarray:
+    """``1 - appeal`` of new items from uniforms ``u`` (:func:`appeal_of`): ``(1 - u)**(1 / exponent)``.
+
+    ``HarmModel.post_harmful_items`` draws the uniforms and the kernel that writes the
+    items (``posting.new_items``) stores ``1 -`` this as their appeal.
+    """
+    return (1.0 - u) ** (1.0 / exponent)
+
+
+def draw_appeal(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:
+    """Appeal of ``k`` new items drawn from ``rng`` (:func:`appeal_of`, one uniform each)."""
+    return appeal_of(rng.random(k), exponent)
 
 
 def reshare_attention(degree: np.ndarray) -> np.ndarray:
@@ -185,7 +199,7 @@ def reshare_attention(degree: np.ndarray) -> np.ndarray:
 
 
 def mean_appeal(exponent: float) -> float:
-    """Mean of :func:`draw_appeal`'s distribution, Beta(1, exponent)."""
+    """Mean of :func:`appeal_of`'s distribution, Beta(1, exponent)."""
     return 1.0 / (1.0 + exponent)
 
 
@@ -195,13 +209,24 @@ class ShareKeys:
     A user shares an item at most once, so a cascade depletes its pool of possible
     sharers as it grows (like susceptibles in an SIR epidemic) and cannot exceed the
     item's platform membership. Kept sorted so membership tests are a binary search
-    and inserting a day's new keys is one linear merge, done by the kernel that writes
-    the new shares (``HarmModel._add_shares``, ``posting.write_shares``).
+    and a day's new keys are merged in from the end, in place, by the kernel that
+    writes the new shares (``HarmModel._add_shares``, ``posting.write_shares``).
+    ``keys`` is the front of a longer buffer (:meth:`room_for`).
     """
 
     def __init__(self, n_users: int) -> None:
         self.n_users = int(n_users)
-        self.keys = np.zeros(0, np.int64)
+        self._buffer = np.zeros(1024, np.int64)
+        self.keys = self._buffer[:0]
+
+    def room_for(self, k: int) -> np.ndarray:
+        """The buffer that starts with ``keys``, with room for ``k`` more keys after them."""
+        n = len(self.keys)
+        if n + k > len(self._buffer):
+            self._buffer = np.empty(max(n + k, 2 * len(self._buffer)), np.int64)
+            self._buffer[:n] = self.keys
+            self.keys = self._buffer[:n]
+        return self._buffer
 
     def keep_live_items(self, item_state: np.ndarray) -> None:
         """Forget the sharers of items no longer LIVE (``item_state``, indexed by item)."""

@@ -43,7 +43,7 @@ from sim.content import (
     HarmfulItems,
     ShareKeys,
     Shares,
-    draw_appeal,
+    appeal_complement,
     reshare_attention,
 )
 from sim.kernels import accounts, posting, spread
@@ -76,6 +76,7 @@ LN2 = np.log(2.0)  # attention time constant = half-life / ln 2
 TARGET_REPORT_DELAY_H = 3.0
 # Share of convicted abusers given immediate custody: 137 of ~1,160 prosecutions in 2024 (domain.md 2.7).
 CUSTODY_SHARE = 0.12
+_NO_UNIFORMS = np.zeros(0)  # an empty draw, without asking the generator
 # Child targets are weighted this much relative to adults for intimate-image abuse: assumption.
 CHILD_WEIGHT_DEEPFAKE = 0.5
 # Per-platform columns of the daily time series (named ``<column>__<platform>``).
@@ -330,6 +331,8 @@ class HarmModel(Model):
         self._suspended_today = 0
         self._left_today = {"harm": np.zeros(n_plat), "wrongful": np.zeros(n_plat)}
         self._victims_today: list[np.ndarray] = []
+        i64 = np.empty(0, np.int64)
+        self._act_buffer = i64, np.empty(0, np.int8), i64, i64  # see _act_rows
         self._n_victims = 0
         self._n_child_victims = 0
 
@@ -523,56 +526,84 @@ class HarmModel(Model):
         return {"harass": harass, "shared": shared, "unshared": unshared}
 
     def post_harmful_items(self, acts: dict[str, np.ndarray]) -> None:
-        """Abusive acts become items: choose platform (displacement) and target; screen at upload."""
-        ab = self.abusers
+        """Abusive acts become items: choose platform (displacement) and target; screen at upload.
+
+        Draws of the content stream, in order: the unshared deepfakes' targets, whether
+        their victims find out, each other act's platform, the harassment targets, the
+        shared deepfakes' targets, then each item's hour and appeal. ``random(a)`` then
+        ``random(b)`` from one stream are the numbers of ``random(a + b)``, so uniforms
+        whose number is known in advance come with the draw before them (the ``then``
+        of :meth:`_choose_targets`).
+        """
         rng = self.streams["content"]
         self._join_fringe()
         self._ban_evasion()
+        mod = self.moderation()
         # One row per act: unshared deepfakes, then harassment, then shared deepfakes.
-        unshared, harass, shared = acts["unshared"], acts["harass"], acts["shared"]
-        n_u, n_h, n_s = posting.count_acts(unshared, harass, shared)
+        n_u, n_h, n_s, creators, kinds, targets, plat = self._act_rows(acts)
         n = n_u + n_h + n_s
-        who, creators, kinds = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
-        posting.expand_acts(unshared, harass, shared, ab.ids, who, creators, kinds)
         # Victims of deepfakes that are never shared: harmed if they find out; may report.
         if n_u:
-            targets = np.empty(n_u, np.int64)
-            self._choose_targets(creators[:n_u], DEEPFAKE, rng, targets)
-            aware = rng.random(n_u) < self.cfg.justice.victim_aware_prob_unshared_deepfake
-            self._harm_victims(targets[aware])
-            self._police_reports(who[:n_u][aware], DEEPFAKE, shared=False)
+            r = self._choose_targets(
+                creators[:n_u], DEEPFAKE, rng.random(2 * n_u), rng, targets[:n_u], then=n
+            )
+            aware = r[:n_u] < self.cfg.justice.victim_aware_prob_unshared_deepfake
+            if np.count_nonzero(aware):
+                self._harm_victims(targets[:n_u][aware])
+                self._police_reports(creators[:n_u][aware], DEEPFAKE, shared=False)
+            r_plat = r[n_u:]
+        else:
+            r_plat = rng.random(n)
         # Harassment first, then shared deepfakes, each in abuser order.
         if n_h + n_s == 0:
             self._new_items_today = np.zeros(0, np.int64)
             return
-        who, creators, kinds = who[n_u:], creators[n_u:], kinds[n_u:]
-        plat, n_none = self._choose_platforms(creators, rng)
+        creators, kinds, targets, plat = creators[n_u:], kinds[n_u:], targets[n_u:], plat[n_u:]
+        n_none = self._choose_platforms(creators, r_plat, mod.open, plat)
         if n_none:  # creators on no open platform post nothing
             ok = plat >= 0
             n_h = int(np.count_nonzero(ok[:n_h]))  # harassment comes first
-            creators, who, kinds, plat = creators[ok], who[ok], kinds[ok], plat[ok]
+            creators, kinds, plat = creators[ok], kinds[ok], plat[ok]
+            targets = targets[: len(creators)]
         k = len(creators)
         if k == 0:
             self._new_items_today = np.zeros(0, np.int64)
             return
-        targets = np.empty(k, np.int64)
+        n_d = k - n_h  # shared deepfakes
+        r = rng.random(2 * n_h if n_h else 2 * n_d)
         if n_h:
-            self._choose_targets(creators[:n_h], HARASSMENT, rng, targets[:n_h])
-        if k > n_h:
-            self._choose_targets(creators[n_h:], DEEPFAKE, rng, targets[n_h:])
-        r_hour = rng.random(k)  # posted at a uniform time of the day
-        appeal = draw_appeal(rng, k, self.cfg.content.appeal_exponent)
+            r = self._choose_targets(
+                creators[:n_h], HARASSMENT, r, rng, targets[:n_h], then=2 * n_d if n_d else 2 * k
+            )
+        if n_d:
+            r = self._choose_targets(creators[n_h:], DEEPFAKE, r, rng, targets[n_h:], then=2 * k)
+        # Posted at a uniform time of the day, with an appeal drawn by inverse transform.
+        r_hour, appeal_c = r[:k], appeal_complement(r[k:], self.cfg.content.appeal_exponent)
+        # Automated screening at upload: detected items come down after a short delay.
+        # Targets report what they see (EIU: 1 in 4 women report to the platform).
+        mrng = self.streams["moderation"]
+        r_detect = mrng.random(k)
+        e_delay = mrng.standard_exponential(k)
+        r_report = mrng.random(k)
         items = self.items
         first = items.reserve(k)
-        posting.write_items(
+        ids, reported, rep_h = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
+        n_rep = posting.new_items(
             first,
             creators,
             targets,
             kinds,
             plat,
             r_hour,
-            appeal,
+            appeal_c,  # the kernel stores 1 - this
             self.day,
+            ids,
+            mod.recall,
+            self._auto_delay_hours,
+            r_detect,
+            e_delay,
+            r_report,
+            self.cfg.population.report_prob_target,
             items.creator,
             items.target,
             items.kind,
@@ -580,39 +611,42 @@ class HarmModel(Model):
             items.created_h,
             items.appeal,
             items.day,
-        )  # the other columns as new: live, not removed, no views, shares, reports or review
-        ids = np.arange(first, first + k)
-        created_h = items.created_h[first : first + k]
-        self._new_items_today = ids
-        self._add_shares(ids, creators, created_h, plat)
-        self._harm_victims(targets)
-        self._police_reports(who, kinds, shared=True)
-        # Automated screening at upload: detected items come down after a short delay.
-        # Targets report what they see (EIU: 1 in 4 women report to the platform).
-        mrng = self.streams["moderation"]
-        r_detect = mrng.random(k)
-        e_delay = mrng.standard_exponential(k)
-        r_report = mrng.random(k)
-        reported = np.empty(k, np.int64)
-        n_rep = posting.screen_at_upload(
-            first,
-            plat,
-            kinds,
-            created_h,
-            self.moderation().recall,
-            self._auto_delay_hours,
-            r_detect,
-            e_delay,
-            r_report,
-            self.cfg.population.report_prob_target,
             items.review_due_h,
             items.proactive,
             items.reports,
             reported,
-        )
-        reported = reported[:n_rep]
-        rep_h = items.created_h[reported] + mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
-        self._queue_reviews(reported, rep_h, sorted_unique=True)
+            rep_h,
+        )  # the other columns as new: live, not removed, no views, shares or review
+        self._new_items_today = ids
+        self._add_shares(ids, creators, items.created_h[first : first + k], plat)
+        self._harm_victims(targets)
+        self._police_reports(creators, kinds, shared=True)
+        if n_rep:  # targets report after an exponential delay
+            rep_h = rep_h[:n_rep]
+            rep_h += mrng.exponential(TARGET_REPORT_DELAY_H, n_rep)
+            self._queue_reviews(reported[:n_rep], rep_h, sorted_unique=True)
+
+    def _act_rows(
+        self, acts: dict[str, np.ndarray]
+    ) -> tuple[int, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The day's acts, one row each: unshared deepfakes, harassment, shared deepfakes.
+
+        Returns the number of each type, each act's creator (user id) and kind, and room
+        for each act's target and platform (int64, unset). The rows are today's part of
+        arrays reused from day to day (``_act_buffer``, longer when needed): valid until
+        the next posting, so nothing may keep them.
+        """
+        ids = self.abusers.ids
+        unshared, harass, shared = acts["unshared"], acts["harass"], acts["shared"]
+        creators, kinds, targets, plat = self._act_buffer
+        n_u, n_h, n_s = posting.expand_acts(unshared, harass, shared, ids, creators, kinds)
+        n = n_u + n_h + n_s
+        if n > len(creators):  # more acts than any day before
+            creators, targets, plat = (np.empty(2 * n, np.int64) for _ in range(3))
+            kinds = np.empty(2 * n, np.int8)
+            self._act_buffer = creators, kinds, targets, plat
+            posting.expand_acts(unshared, harass, shared, ids, creators, kinds)
+        return n_u, n_h, n_s, creators[:n], kinds[:n], targets[:n], plat[:n]
 
     def spread_harmful_items(self) -> None:
         """Live items draw views along the network and are re-shared by ordinary users."""
@@ -1076,33 +1110,43 @@ class HarmModel(Model):
         self._gender_accept = {k: gw / gw.max() for k, gw in self._gender_weight.items()}
 
     def _choose_targets(
-        self, creators: np.ndarray, kind: int, rng: np.random.Generator, out: np.ndarray
-    ) -> None:
+        self,
+        creators: np.ndarray,
+        kind: int,
+        r: np.ndarray,
+        rng: np.random.Generator,
+        out: np.ndarray,
+        then: int = 0,
+    ) -> np.ndarray:
         """Targets (into ``out``): a contact (accepted with the kind's gender weight) or anyone, weighted.
 
-        Draws, in order: one uniform per act for the weighted pick and one for whether it
-        tries a contact; then (if any act tries one) one per trying act with contacts
-        (which contact) and one per trying act (whether the contact is accepted).
-        Kernels: ``sim/kernels/posting.py``.
+        Uniforms, in order: ``r``, drawn by the caller, one per act for the weighted pick
+        and one for whether it tries a contact; then (if any act tries one) from ``rng``
+        one per trying act with contacts (which contact) and one per trying act (whether
+        the contact is accepted). Returns the next ``then`` uniforms of ``rng``, drawn in
+        the same call (the caller's next draw). Kernels: ``sim/kernels/posting.py``.
         """
         local_prob = self.cfg.abusers.local_target_prob
-        r = rng.random(2 * len(creators))
+        indptr = self.adj.indptr
         n_local, n_with = posting.weighted_targets(
-            self._cum_weights[kind], r, local_prob, creators, self.adj.indptr, out
+            self._cum_weights[kind], r, local_prob, creators, indptr, out
         )
-        if n_local:
-            posting.contact_targets(
-                out,
-                creators,
-                r,
-                rng.random(n_with + n_local),
-                n_with,
-                local_prob,
-                self.adj.indptr,
-                self.adj.indices,
-                self.users.gender,
-                self._gender_accept[kind],
-            )
+        if n_local == 0:
+            return rng.random(then) if then else _NO_UNIFORMS
+        r_contact = rng.random(n_with + n_local + then)
+        posting.contact_targets(
+            out,
+            creators,
+            r,
+            r_contact,
+            n_with,
+            local_prob,
+            indptr,
+            self.adj.indices,
+            self.users.gender,
+            self._gender_accept[kind],
+        )
+        return r_contact[n_with + n_local :]
 
     def _attentive_contacts(self, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One contact per user, drawn with probability proportional to its attention.
@@ -1124,12 +1168,13 @@ class HarmModel(Model):
         return contact
 
     def _choose_platforms(
-        self, creators: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, int]:
-        """Where each act is posted: among the abuser's platforms, away from strict ones.
+        self, creators: np.ndarray, r: np.ndarray, open_: np.ndarray, out: np.ndarray
+    ) -> int:
+        """Where each act is posted: among the abuser's open platforms, away from strict ones.
 
-        Returns the platform of each act (-1 if its creator is on no open platform) and
-        the number of such acts.
+        ``r``: one uniform per act; ``open_``: whether each platform still serves the UK.
+        Writes the platform of each act into ``out`` (-1 if its creator is on no open
+        platform) and returns the number of such acts.
 
         Weights ``exp(-displacement_sensitivity x exposure denied)``, where the exposure
         denied is the mean share of a harmful item's expected views that each platform's
@@ -1141,16 +1186,7 @@ class HarmModel(Model):
         displacement = (
             np.exp(-beta * self._exposure_denied()) if beta != 0 else self._no_displacement
         )
-        plat = np.empty(len(creators), np.int64)
-        n_none = posting.choose_platforms(
-            self.users.member,
-            creators,
-            displacement,
-            self.moderation().open,
-            rng.random(len(creators)),
-            plat,
-        )
-        return plat, n_none
+        return posting.choose_platforms(self.users.member, creators, displacement, open_, r, out)
 
     def _exposure_denied(self) -> np.ndarray:
         """Per platform: views prevented by removals per harmful item posted, last 30 days.
@@ -1201,7 +1237,7 @@ class HarmModel(Model):
         """
         sh, known = self.shares, self.share_keys
         first = sh.reserve(len(item))
-        keys = np.empty(len(known.keys) + len(item), np.int64)
+        buffer = known.room_for(len(item))
         n_keys = posting.write_shares(
             first,
             item,
@@ -1215,11 +1251,11 @@ class HarmModel(Model):
             sh.t_h,
             sh.audience,
             self.items.potential_views,
-            known.keys,
+            buffer,
+            len(known.keys),
             known.n_users,
-            keys,
         )
-        known.keys = keys[:n_keys]
+        known.keys = buffer[:n_keys]
 
     def _queue_reviews(
         self, ids: np.ndarray, report_h: np.ndarray, sorted_unique: bool = False
@@ -1282,16 +1318,18 @@ class HarmModel(Model):
         self._n_victims += n_new
         self._n_child_victims += n_child
 
-    def _police_reports(
-        self, abuser_idx: np.ndarray, kinds: np.ndarray | int, shared: bool
-    ) -> None:
-        """Victims report offences to the police (only acts that are offences today)."""
-        if len(abuser_idx) == 0:
+    def _police_reports(self, users: np.ndarray, kinds: np.ndarray | int, shared: bool) -> None:
+        """Victims report offences to the police (only acts that are offences today).
+
+        ``users``: the creator (user id) of each act; ``kinds``: its kind (or one for all).
+        """
+        if len(users) == 0:
             return
         j = self.cfg.justice
-        draw = self.streams["justice"].random(len(abuser_idx))
+        draw = self.streams["justice"].random(len(users))
         if j.police_report_prob_harassment <= 0 and j.police_report_prob_deepfake <= 0:
             return  # nobody reports
+        abuser_idx = self._abuser_index[users]
         if np.ndim(kinds) == 0:  # one kind for every act
             kinds = np.full(len(abuser_idx), kinds, np.int8)
         k = len(abuser_idx)

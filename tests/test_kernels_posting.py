@@ -11,7 +11,18 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.content import DEEPFAKE, HARASSMENT, LIVE, REMOVED, HarmfulItems, ShareKeys, Shares
+from sim.content import (
+    DEEPFAKE,
+    HARASSMENT,
+    LIVE,
+    REMOVED,
+    HarmfulItems,
+    ShareKeys,
+    Shares,
+    appeal_complement,
+    appeal_of,
+    draw_appeal,
+)
 from sim.kernels import posting
 from sim.model import HarmModel
 from tests.helpers import small_config
@@ -93,34 +104,42 @@ def test_choose_targets_matches_the_array_code(local_prob):
     rng = np.random.default_rng(7)
     creators = np.concatenate([np.arange(40), rng.integers(0, 400, 200)]).astype(np.int64)
     for kind in (HARASSMENT, DEEPFAKE):
-        for seed in range(5):
+        for seed, then in zip(range(6), (0, 0, 0, 3, 5, 40), strict=True):
             ours, ref = np.random.default_rng(seed), np.random.default_rng(seed)
             got = np.empty(len(creators), np.int64)
-            model._choose_targets(creators, kind, ours, got)
+            r = ours.random(2 * len(creators))
+            nxt = model._choose_targets(creators, kind, r, ours, got, then=then)
             np.testing.assert_array_equal(got, reference_targets(model, creators, kind, ref))
+            np.testing.assert_array_equal(nxt, ref.random(then))  # the caller's next draw
             assert ours.bit_generator.state == ref.bit_generator.state
             assert not (got == creators).any()
 
 
 def test_share_keys_match_the_array_code():
-    """Add (with repeats and known keys) and keep_live_items as numpy did."""
+    """Add (with repeats, known keys and keys below and above the known ones) and
+    keep_live_items as numpy did; the buffer grows when it must."""
     rng = np.random.default_rng(3)
     keys = ShareKeys(50)
     ref = np.zeros(0, np.int64)
-    for _ in range(20):
-        item = rng.integers(0, 40, 30)
-        user = rng.integers(0, 50, 30)
-        new = item.astype(np.int64) * 50 + user
-        union = np.empty(len(keys.keys) + 30, np.int64)
-        keys.keys = union[: posting._add_keys(keys.keys, item, user, 50, union)]
-        ref = np.union1d(ref, new)
+    for step in range(60):
+        k = int(rng.integers(0, 40 if step % 7 else 900))
+        lo = int(rng.integers(0, 40))
+        item = rng.integers(lo, lo + 3 if step % 3 else 60, k)
+        user = rng.integers(0, 50, k)
+        if step % 5 == 0 and len(ref):  # some keys already known
+            item = np.concatenate([item, ref[::3] // 50])
+            user = np.concatenate([user, ref[::3] % 50])
+        buffer = keys.room_for(len(item))
+        n = posting._add_keys(buffer, len(keys.keys), item, user, 50)
+        keys.keys = buffer[:n]
+        ref = np.union1d(ref, item.astype(np.int64) * 50 + user)
         np.testing.assert_array_equal(keys.keys, ref)
-        state = np.where(rng.random(40) < 0.9, LIVE, REMOVED).astype(np.int8)
+        state = np.where(rng.random(100) < 0.9, LIVE, REMOVED).astype(np.int8)
         live = state == LIVE
         keys.keep_live_items(state)
         ref = ref[live[ref // 50]]
         np.testing.assert_array_equal(keys.keys, ref)
-    assert len(ref) > 50
+    assert len(ref) > 50 and len(keys._buffer) > 1024
 
 
 def reference_queue_reviews(model, ids, report_h, sorted_unique):
@@ -284,7 +303,7 @@ def test_police_reports_match_the_array_code(active):
             intake._intake_abuser, intake._intake_offence = [], []
             ref_state = model.streams["justice"].bit_generator.state
             model.streams["justice"].bit_generator.state = state
-            model._police_reports(abusers, kinds, shared)
+            model._police_reports(model.abusers.ids[abusers], kinds, shared)
             got = (intake._intake_abuser, intake._intake_offence)
             intake._intake_abuser, intake._intake_offence = [], []
             assert len(got[0]) == len(expected[0])
@@ -312,48 +331,74 @@ def test_expand_acts_matches_repeat():
     rng = np.random.default_rng(5)
     unshared, harass, shared = (rng.poisson(0.7, 30) for _ in range(3))
     ids = np.sort(rng.choice(1000, 30, replace=False)).astype(np.int64)
-    assert posting.count_acts(unshared, harass, shared) == (
-        unshared.sum(),
-        harass.sum(),
-        shared.sum(),
-    )
-    n = int(unshared.sum() + harass.sum() + shared.sum())
-    who, creators, kinds = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
-    posting.expand_acts(unshared, harass, shared, ids, who, creators, kinds)
+    counts = (unshared.sum(), harass.sum(), shared.sum())
+    n = sum(counts)
+    short = np.full(n - 1, -1, np.int64), np.zeros(n - 1, np.int8)
+    assert posting.expand_acts(unshared, harass, shared, ids, *short) == counts
+    assert (short[0] == -1).all()  # rows that do not fit are not written
+    creators, kinds = np.empty(n + 5, np.int64), np.empty(n + 5, np.int8)
+    assert posting.expand_acts(unshared, harass, shared, ids, creators, kinds) == counts
     ref_who = np.repeat(np.tile(np.arange(30), 3), np.concatenate([unshared, harass, shared]))
-    np.testing.assert_array_equal(who, ref_who)
-    np.testing.assert_array_equal(creators, ids[ref_who])
-    ref_kinds = np.repeat(
-        [DEEPFAKE, HARASSMENT, DEEPFAKE], [unshared.sum(), harass.sum(), shared.sum()]
-    )
-    np.testing.assert_array_equal(kinds, ref_kinds)
+    np.testing.assert_array_equal(creators[:n], ids[ref_who])
+    ref_kinds = np.repeat([DEEPFAKE, HARASSMENT, DEEPFAKE], counts)
+    np.testing.assert_array_equal(kinds[:n], ref_kinds)
 
 
-def test_screen_at_upload_matches_the_array_code():
-    """Detected items come down after the automated delay; the rest may be reported."""
+def test_act_rows_grow_when_a_day_has_more_acts():
+    """The reused rows lengthen on a busy day and hold the day's acts either way."""
+    model = HarmModel(small_config(n_users=500))
+    n_ab = model.abusers.n
+    for scale in (1, 3, 1, 40):
+        acts = {k: np.full(n_ab, scale, np.int64) for k in ("unshared", "harass", "shared")}
+        n_u, n_h, n_s, creators, kinds, targets, plat = model._act_rows(acts)
+        assert (n_u, n_h, n_s) == (scale * n_ab,) * 3
+        assert len(creators) == len(kinds) == len(targets) == len(plat) == 3 * scale * n_ab
+        np.testing.assert_array_equal(creators, np.tile(np.repeat(model.abusers.ids, scale), 3))
+        np.testing.assert_array_equal(kinds[n_u : n_u + n_h], HARASSMENT)
+    assert len(model._act_buffer[0]) >= 120 * n_ab
+
+
+def test_new_items_are_written_and_screened_as_the_array_code():
+    """Columns of the new rows; detected items come down after the automated delay; the
+    rest may be reported."""
     rng = np.random.default_rng(6)
-    k, first = 200, 7
+    k, first, day = 200, 7, 11
+    creators, targets = rng.integers(0, 500, k), rng.integers(0, 500, k)
     plat = rng.integers(0, 3, k)
     kinds = rng.integers(0, 2, k).astype(np.int8)
-    created_h = rng.random(k) * 24.0
+    r_hour, u = rng.random(k), rng.random(k)
+    appeal = appeal_of(u, 5.0)
     recall = rng.random((3, 2))
     auto_delay = np.array([0.5, 2.0, 7.0])
     r_detect, e_delay, r_report = rng.random(k), rng.exponential(1.0, k), rng.random(k)
-    due, proactive, reports = np.full(300, np.inf), np.zeros(300, bool), np.ones(300, np.int64)
-    reported = np.empty(k, np.int64)
-    n_rep = posting.screen_at_upload(
-        first, plat, kinds, created_h, recall, auto_delay, r_detect, e_delay, r_report,
-        0.3, due, proactive, reports, reported,
+    items = HarmfulItems(capacity=16)
+    assert items.reserve(first + k) == 0
+    items.reports[:] = 1
+    ids, reported, reported_h = np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k)
+    n_rep = posting.new_items(
+        first, creators, targets, kinds, plat, r_hour, appeal_complement(u, 5.0), day, ids, recall,
+        auto_delay, r_detect, e_delay, r_report, 0.3, items.creator, items.target, items.kind,
+        items.platform, items.created_h, items.appeal, items.day, items.review_due_h,
+        items.proactive, items.reports, reported, reported_h,
     )  # fmt: skip
-    detected = r_detect < recall[plat, kinds]
     new = slice(first, first + k)
-    ref_due = np.full(300, np.inf)
+    np.testing.assert_array_equal(ids, np.arange(first, first + k))
+    created_h = day * 24.0 + r_hour * 24.0
+    for col, want in (
+        ("creator", creators), ("target", targets), ("kind", kinds), ("platform", plat),
+        ("created_h", created_h), ("appeal", appeal), ("day", np.full(k, day)),
+    ):  # fmt: skip
+        np.testing.assert_array_equal(items.view(col)[new], want)
+        assert not items.view(col)[:first].any()
+    detected = r_detect < recall[plat, kinds]
+    ref_due = np.full(len(items.review_due_h), np.inf)
     ref_due[new][detected] = (created_h + e_delay * auto_delay[plat])[detected]
-    np.testing.assert_array_equal(due, ref_due)
-    np.testing.assert_array_equal(proactive[new], detected)
+    np.testing.assert_array_equal(items.review_due_h, ref_due)
+    np.testing.assert_array_equal(items.proactive[new], detected)
     rep = ~detected & (r_report < 0.3)
-    np.testing.assert_array_equal(reports[new], 1 + rep)
+    np.testing.assert_array_equal(items.reports[new], 1 + rep)
     np.testing.assert_array_equal(reported[:n_rep], np.flatnonzero(rep) + first)
+    np.testing.assert_array_equal(reported_h[:n_rep], created_h[rep])
     assert 0 < n_rep < k - detected.sum()
 
 
@@ -370,12 +415,12 @@ def test_write_shares_matches_the_array_code():
     ref_potential = potential.copy()
     first = sh.reserve(k)
     known = np.array([10 * 50 + 7, 25 * 50 + 1])  # share keys so far
-    new_keys = np.empty(len(known) + k, np.int64)
+    keys = np.concatenate([known, np.full(k, -1)])
     n_keys = posting.write_shares(
         first, item, sharer, t_h, plat, aud_T, 0.3, sh.item, sh.sharer, sh.t_h, sh.audience,
-        potential, known, 50, new_keys,
+        potential, keys, len(known), 50,
     )  # fmt: skip
-    np.testing.assert_array_equal(new_keys[:n_keys], np.union1d(known, item * 50 + sharer))
+    np.testing.assert_array_equal(keys[:n_keys], np.union1d(known, item * 50 + sharer))
     audience = aud_T[plat, sharer].astype(np.float64)
     np.testing.assert_array_equal(sh.view("audience"), np.concatenate([[1.0], audience]))
     np.testing.assert_array_equal(sh.view("item"), np.concatenate([[1], item]))
@@ -384,3 +429,13 @@ def test_write_shares_matches_the_array_code():
     sums = np.bincount(item - 10, weights=audience * 0.3)
     ref_potential[10 : 10 + len(sums)] += sums
     np.testing.assert_array_equal(potential, ref_potential)
+
+
+def test_appeal_of_uniforms_is_the_inverse_transform_of_beta():
+    """``appeal_of`` is Beta(1, exponent) by inverse transform; ``draw_appeal`` draws its uniforms."""
+    u = np.random.default_rng(9).random(20_000)
+    for exponent in (0.5, 2.0, 5.0):
+        a = appeal_of(u, exponent)
+        np.testing.assert_array_equal(a, 1.0 - (1.0 - u) ** (1.0 / exponent))
+        assert abs(a.mean() - 1.0 / (1.0 + exponent)) < 0.01
+        np.testing.assert_array_equal(draw_appeal(np.random.default_rng(9), 20_000, exponent), a)

@@ -117,42 +117,39 @@ def _numpy_sum(a: np.ndarray, lo: int, n: int) -> float:
 
 
 @numba.njit(cache=True)
-def count_acts(
-    unshared: np.ndarray, harass: np.ndarray, shared: np.ndarray
-) -> tuple[int, int, int]:
-    """Totals of the day's acts per type, from the counts per abuser (``post_harmful_items``).
-
-    They size the outputs of :func:`expand_acts`.
-    """
-    return unshared.sum(), harass.sum(), shared.sum()
-
-
-@numba.njit(cache=True)
 def expand_acts(
     unshared: np.ndarray,
     harass: np.ndarray,
     shared: np.ndarray,
     ids: np.ndarray,
-    who: np.ndarray,
     creators: np.ndarray,
     kinds: np.ndarray,
-) -> None:
+) -> tuple[int, int, int]:
     """One row per act: unshared deepfakes, then harassment, then shared deepfakes.
 
-    Within each block the acts are in abuser order (``post_harmful_items``).
+    Within each block the acts are in abuser order (``post_harmful_items``). The rows
+    are written only if they fit in ``creators`` and ``kinds``; the caller compares the
+    total with their length and, if it is larger, calls again with longer ones.
 
     Args:
         unshared, harass, shared: acts per abuser today, shape (n_abusers,) int.
         ids: user id of each abuser.
-        who, creators, kinds: out, shape (total acts,): abuser index (int64), user id
-            (int64) and kind (HARASSMENT or DEEPFAKE, int8) of each act.
+        creators, kinds: out, the first (total acts) rows: user id (int64) and kind
+            (HARASSMENT or DEEPFAKE, int8) of each act.
+
+    Returns:
+        ``(n_unshared, n_harass, n_shared)``: the day's acts of each type.
     """
+    n_u, n_h, n_s = unshared.sum(), harass.sum(), shared.sum()
+    if n_u + n_h + n_s > min(len(creators), len(kinds)):
+        return n_u, n_h, n_s
     m = 0
     for counts, kind in ((unshared, DEEPFAKE), (harass, HARASSMENT), (shared, DEEPFAKE)):
         for a in range(len(counts)):
             for _ in range(counts[a]):
-                who[m], creators[m], kinds[m] = a, ids[a], kind
+                creators[m], kinds[m] = ids[a], kind
                 m += 1
+    return n_u, n_h, n_s
 
 
 @numba.njit(cache=True)
@@ -315,32 +312,32 @@ def write_shares(
     share_audience: np.ndarray,
     potential_views: np.ndarray,
     keys: np.ndarray,
+    n_keys: int,
     n_users: int,
-    new_keys: np.ndarray,
 ) -> int:
     """New shares in rows ``first, first + 1, ...`` of the share table (``_add_shares``).
 
     A share's audience is its sharer's contacts on the item's platform; its item's
     ``potential_views`` grow by ``audience x view_prob`` (summed over the item's new
     shares first, as ``np.bincount`` does, then added). The sharers are recorded in the
-    share keys (``sim.content.ShareKeys``): ``new_keys`` receives the union of ``keys``
-    and the new shares' keys (:func:`_add_keys`).
+    share keys (``sim.content.ShareKeys``): the front of ``keys`` becomes the union of
+    its first ``n_keys`` and the new shares' keys (:func:`_add_keys`).
 
     Args:
         item, sharer, t_h, plat: item, user, hour and platform of each new share, (k,).
         aud_T: contacts of each user on each platform, (n_platforms, n_users), float32.
         share_item, share_sharer, share_t_h, share_audience: the share table's columns.
         potential_views: per item, updated in place.
-        keys, n_users: the share keys so far (sorted, distinct) and the number of users.
-        new_keys: out, length at least ``len(keys) + k``.
+        keys: the share keys so far (sorted, distinct) in its first ``n_keys`` places,
+            length at least ``n_keys + k``; updated in place.
+        n_users: the number of users.
 
     Returns:
-        The number of keys written to ``new_keys``.
+        The number of keys now at the front of ``keys``.
     """
     k = len(item)
     if k == 0:
-        new_keys[: len(keys)] = keys
-        return len(keys)
+        return n_keys
     lo = item[0]
     hi = item[0]
     for i in range(k):
@@ -356,19 +353,26 @@ def write_shares(
         sums[item[i] - lo] += share_audience[first + i] * view_prob
     for b in range(hi - lo + 1):
         potential_views[lo + b] += sums[b]
-    return _add_keys(keys, item, sharer, n_users, new_keys)
+    return _add_keys(keys, n_keys, item, sharer, n_users)
 
 
 @numba.njit(cache=True)
-def write_items(
+def new_items(
     first: int,
     creators: np.ndarray,
     targets: np.ndarray,
     kinds: np.ndarray,
     plat: np.ndarray,
     r_hour: np.ndarray,
-    appeal: np.ndarray,
+    appeal_c: np.ndarray,
     day: int,
+    ids: np.ndarray,
+    recall: np.ndarray,
+    auto_delay_hours: np.ndarray,
+    r_detect: np.ndarray,
+    e_delay: np.ndarray,
+    r_report: np.ndarray,
+    report_prob: float,
     creator_col: np.ndarray,
     target_col: np.ndarray,
     kind_col: np.ndarray,
@@ -376,23 +380,57 @@ def write_items(
     created_col: np.ndarray,
     appeal_col: np.ndarray,
     day_col: np.ndarray,
-) -> None:
-    """New items in rows ``first, first + 1, ...`` of the item table (``post_harmful_items``).
+    review_due_col: np.ndarray,
+    proactive_col: np.ndarray,
+    reports_col: np.ndarray,
+    reported: np.ndarray,
+    reported_created_h: np.ndarray,
+) -> int:
+    """New items in rows ``first, first + 1, ...`` of the item table, screened at upload.
 
-    Writes the columns given (``*_col``: creator, target, kind, platform, created_h,
-    appeal, day); the other columns of never-used rows already hold their values for a
-    new item (``HarmfulItems._fill``). Item i is posted at hour ``day x 24 + r_hour[i] x
-    24`` (a uniform time of the day).
+    Used by ``HarmModel.post_harmful_items``. Writes the columns given (``*_col``); the
+    other columns of never-used rows already hold their values for a new item
+    (``HarmfulItems._fill``). Item i is posted at hour ``day x 24 + r_hour[i] x 24`` (a
+    uniform time of the day). Automated screening: it is detected if ``r_detect[i] <
+    recall[plat, kind]`` and then comes down ``e_delay[i]`` (a standard exponential) x
+    the platform's ``auto_delay_hours`` after posting (``review_due_h``, ``proactive``
+    set). An undetected item is reported by its target if ``r_report[i] < report_prob``
+    (``reports`` + 1).
+
+    Args:
+        creators, targets, kinds, plat: creator, target, kind and platform per item, (k,).
+        r_hour, r_detect, r_report: uniforms, (k,); e_delay: standard exponentials, (k,).
+        appeal_c: ``1 -`` the appeal of each item, (k,) (``sim.content.appeal_complement``).
+        ids: out, shape (k,) int64: the new rows, ``first, first + 1, ...``.
+        recall: detection recall by platform and kind; auto_delay_hours: per platform.
+        reported: out, shape (k,) int64: ids of the reported items, first, increasing.
+        reported_created_h: out, shape (k,): their hour of posting, first.
+
+    Returns:
+        The number of reported items.
     """
+    m = 0
     for i in range(len(creators)):
         row = first + i
+        p = plat[i]
+        created_h = day * HOURS + r_hour[i] * HOURS
+        ids[i] = row
         creator_col[row] = creators[i]
         target_col[row] = targets[i]
         kind_col[row] = kinds[i]
-        platform_col[row] = plat[i]
-        created_col[row] = day * HOURS + r_hour[i] * HOURS
-        appeal_col[row] = appeal[i]
+        platform_col[row] = p
+        created_col[row] = created_h
+        appeal_col[row] = 1.0 - appeal_c[i]
         day_col[row] = day
+        if r_detect[i] < recall[p, kinds[i]]:
+            review_due_col[row] = created_h + e_delay[i] * auto_delay_hours[p]
+            proactive_col[row] = True
+        elif r_report[i] < report_prob:
+            reports_col[row] += 1
+            reported[m] = row
+            reported_created_h[m] = created_h
+            m += 1
+    return m
 
 
 @numba.njit(cache=True)
@@ -404,28 +442,37 @@ def _encode_keys(item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarr
 
 @numba.njit(cache=True)
 def _add_keys(
-    keys: np.ndarray, item: np.ndarray, user: np.ndarray, n_users: int, out: np.ndarray
+    keys: np.ndarray, n_keys: int, item: np.ndarray, user: np.ndarray, n_users: int
 ) -> int:
-    """The sorted union of the sorted, distinct ``keys`` and the keys of (item, user) pairs.
+    """Merge the keys of (item, user) pairs into the sorted, distinct ``keys[:n_keys]``.
 
-    Writes it to the start of ``out`` (length at least ``len(keys) + len(item)``) and
-    returns its length (:func:`write_shares`; keys as :func:`_encode_keys`).
+    In place: the union, sorted and distinct, ends at the front of ``keys`` (length at
+    least ``n_keys + len(item)``); returns its length (:func:`write_shares`; keys as
+    :func:`_encode_keys`). The merge runs from the largest key down, so it touches only
+    the keys above the smallest new one (new items' keys come last).
     """
-    new = np.empty(len(item), np.int64)
+    k = len(item)
+    new = np.empty(k, np.int64)
     _encode_keys(item, user, n_users, new)
     new.sort()
-    i = j = m = 0
-    while i < len(keys) or j < len(new):
-        if j == len(new) or (i < len(keys) and keys[i] <= new[j]):
-            v = keys[i]
-            i += 1
-        else:
-            v = new[j]
-            j += 1
-        if m == 0 or out[m - 1] != v:
-            out[m] = v
-            m += 1
-    return m
+    end = n_keys + k
+    i = n_keys - 1  # next old key (they stay below the write position)
+    w = end  # next write goes to w - 1
+    for j in range(k - 1, -1, -1):
+        # Old keys above the new one, then the new one; an old key equal to it first.
+        while i >= 0 and keys[i] >= new[j]:
+            if w == end or keys[w] != keys[i]:
+                w -= 1
+                keys[w] = keys[i]
+            i -= 1
+        if w == end or keys[w] != new[j]:
+            w -= 1
+            keys[w] = new[j]
+    # keys[:i + 1] are below every merged one: close the gap of the repeated keys.
+    m = end - w
+    for t in range(m):
+        keys[i + 1 + t] = keys[w + t]
+    return i + 1 + m
 
 
 @numba.njit(cache=True)
@@ -524,52 +571,6 @@ def police_reports(
         if active[off]:
             who[m] = abuser_idx[i]
             offence[m] = off
-            m += 1
-    return m
-
-
-@numba.njit(cache=True)
-def screen_at_upload(
-    first: int,
-    plat: np.ndarray,
-    kinds: np.ndarray,
-    created_h: np.ndarray,
-    recall: np.ndarray,
-    auto_delay_hours: np.ndarray,
-    r_detect: np.ndarray,
-    e_delay: np.ndarray,
-    r_report: np.ndarray,
-    report_prob: float,
-    review_due_h: np.ndarray,
-    proactive: np.ndarray,
-    reports: np.ndarray,
-    reported: np.ndarray,
-) -> int:
-    """Automated screening of new items and their targets' reports (``post_harmful_items``).
-
-    New item ``first + i`` is detected if ``r_detect[i] < recall[plat, kind]``; it then
-    comes down ``e_delay[i]`` (a standard exponential) x the platform's
-    ``auto_delay_hours`` after posting (``review_due_h``, ``proactive`` set). An
-    undetected item is reported by its target if ``r_report[i] < report_prob``
-    (``reports`` + 1).
-
-    Args:
-        reported: out, shape (k,) int64: ids of the reported items, first, increasing.
-
-    Returns:
-        The number of reported items.
-    """
-    k = len(plat)
-    m = 0
-    for i in range(k):
-        row = first + i
-        p = plat[i]
-        if r_detect[i] < recall[p, kinds[i]]:
-            review_due_h[row] = created_h[i] + e_delay[i] * auto_delay_hours[p]
-            proactive[row] = True
-        elif r_report[i] < report_prob:
-            reports[row] += 1
-            reported[m] = row
             m += 1
     return m
 
