@@ -58,7 +58,7 @@ from sim.population import (
     draw_abusers,
     draw_demographics,
 )
-from sim.sampling import binomial_thin, poisson_counts, poisson_rows
+from sim.sampling import poisson_counts, poisson_rows
 
 STREAMS = (
     "network",
@@ -504,18 +504,17 @@ class HarmModel(Model):
             willing[k] = self.abuser_rule.willing(
                 cfg.gain_mean, ab.risk_aversion, sanction[k], cfg.threshold, rng
             )
-        # Poisson attempts and binomial kinds, drawn per event (sim/sampling.py: exact).
+        # Poisson attempts (sim/sampling.py: exact, drawn per event); each attempt's kind
+        # and, for a deepfake, whether it is shared, from two uniforms per attempt.
         attempts = poisson_counts(rng, rate)
-        deepfake_attempts = binomial_thin(rng, attempts, cfg.deepfake_share)
-        created = deepfake_attempts * willing[DEEPFAKE_CREATION]
-        shared_draw = binomial_thin(rng, created, cfg.deepfake_share_prob)
+        u = rng.random(2 * int(attempts.sum()))
         # Acts per abuser and offence today (self._acts, kept in place).
         harass, shared, unshared = self._act_counts
         self.deepfakes_created_today, self._willing_share = kreview.tally_acts(
             attempts,
-            deepfake_attempts,
-            created,
-            shared_draw,
+            u,
+            cfg.deepfake_share,
+            cfg.deepfake_share_prob,
             willing,
             free,
             self._acts,

@@ -209,17 +209,22 @@ def test_abuser_kernels(rng: np.random.Generator) -> None:
     assert_array_equal(free, ref_free)
 
     attempts = rng.poisson(rate * 20)
-    deepfakes = rng.binomial(attempts, 0.3)
+    u = rng.random(2 * attempts.sum())
     willing = rng.random((3, a)) < 0.7  # one row per offence
+    # The array formula: attempt e of abuser row[e] uses u[2e] (kind) and u[2e + 1] (shared).
+    row = np.repeat(np.arange(a), attempts)
+    is_df = u[0::2] < 0.3
+    deepfakes = np.bincount(row[is_df], minlength=a)
+    offered = np.bincount(row[is_df & (u[1::2] < 0.5)], minlength=a)
     created = deepfakes * willing[2]
-    shared_draw = rng.binomial(created, 0.5)
     acts = rng.random((a, 3))  # yesterday's, overwritten
     harass, shared, unshared = (rng.integers(0, 9, a) for _ in range(3))  # overwritten
     n_created, share = k.tally_acts(
-        attempts, deepfakes, created, shared_draw, willing, free, acts, harass, shared, unshared
+        attempts, u, 0.3, 0.5, willing, free, acts, harass, shared, unshared
     )
+    assert deepfakes.any() and (attempts - deepfakes).any() and offered.any()
     assert_array_equal(harass, (attempts - deepfakes) * willing[0])
-    assert_array_equal(shared, shared_draw * willing[1])
+    assert_array_equal(shared, offered * willing[2] * willing[1])
     assert_array_equal(unshared, created - shared)
     assert_array_equal(acts, np.stack([harass, shared, created], axis=1).astype(float))
     assert n_created == int(created.sum())

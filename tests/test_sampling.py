@@ -8,7 +8,7 @@ from numpy.testing import assert_array_equal
 from scipy import stats
 
 from sim.kernels import sampling as ks
-from sim.sampling import binomial_thin, poisson_counts, poisson_rows
+from sim.sampling import poisson_counts, poisson_rows
 
 
 def _chi2_pvalue(observed: np.ndarray, pmf: np.ndarray) -> float:
@@ -71,30 +71,9 @@ def test_poisson_counts_edge_cases() -> None:
             poisson_counts(rng, np.array([0.5, bad]))
 
 
-@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
-def test_binomial_thin_is_binomial(p: float) -> None:
-    rng = np.random.default_rng(4)
-    n = np.array([0, 1, 3, 10], np.int64)
-    draws = np.array([binomial_thin(rng, n, p) for _ in range(20_000)])
-    assert draws.dtype == np.int64
-    assert np.all((draws >= 0) & (draws <= n))
-    if p in (0.0, 1.0):
-        assert_array_equal(draws, np.broadcast_to(n * int(p), draws.shape))
-        return
-    observed = np.bincount(draws[:, 3], minlength=11)
-    assert _chi2_pvalue(observed, stats.binom.pmf(np.arange(11), 10, p)) > 1e-3
-    corr = np.corrcoef(draws[:, 2], draws[:, 3])[0, 1]
-    assert abs(corr) < 4 / np.sqrt(len(draws))
-
-
-def test_binomial_thin_rejects_a_probability_out_of_range() -> None:
-    with pytest.raises(ValueError, match=r"p=1.5 must be in \[0, 1\]"):
-        binomial_thin(np.random.default_rng(0), np.array([1, 2]), 1.5)
-
-
 def test_kernels_against_their_array_formulas() -> None:
-    """cumulative_rate is np.cumsum; scatter_events is searchsorted + bincount; thin_counts
-    counts, per row, its uniforms below p."""
+    """cumulative_rate is np.cumsum; scatter_events is searchsorted + bincount; event_rows
+    is the sorted searchsorted."""
     rng = np.random.default_rng(5)
     rate = rng.random(200) * (rng.random(200) < 0.3)
     cum = np.empty(200)
@@ -107,15 +86,9 @@ def test_kernels_against_their_array_formulas() -> None:
     ref = np.bincount(np.searchsorted(cum, u * total, side="right"), minlength=200)
     assert_array_equal(counts, ref)
     assert not counts[rate == 0].any()
-    n = rng.integers(0, 4, 200)
-    v = rng.random(n.sum())
-    kept = np.full(200, -1)
-    ks.thin_counts(n, v, 0.4, kept)
     rows = np.empty(40, np.int64)
     ks.event_rows(cum, u, total, rows)
     assert_array_equal(rows, np.sort(np.searchsorted(cum, u * total, side="right")))
-    row = np.repeat(np.arange(200), n)
-    assert_array_equal(kept, np.bincount(row[v < 0.4], minlength=200))
 
 
 def test_scatter_events_rounding_at_the_total_goes_to_the_last_positive_row() -> None:

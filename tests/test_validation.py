@@ -74,9 +74,14 @@ def test_quick_subset_is_the_cheap_checks_on_shared_baseline_runs() -> None:
 
 
 def test_full_suite_fits_its_time_budget() -> None:
-    """The union of all checks' runs stays within ~20 minutes on 2 cores (~1-3 s a run)."""
+    """The union of all checks' runs stays within ~10 minutes on 2 cores.
+
+    A run of 10,000 users x 730 days takes ~0.5-1 s (benchmarks/README.md); 1,000 runs are
+    ~5-8 minutes on 2 cores. (The budget was 700 runs at ~1-3 s a run before the engine
+    was compiled; check 7 now takes 30 seeds, 750 of the 920 runs.)
+    """
     keys = {k for c in v.CHECKS.values() for ks in c.needs(c.replicates[0]).values() for k in ks}
-    assert len(keys) <= 700
+    assert len(keys) <= 1000
     assert all(c.replicates[0] >= 10 and c.replicates[1] >= 6 for c in v.CHECKS.values())
 
 

@@ -47,6 +47,9 @@ def warm_up(n_users: int = 3000, days: int = 150) -> list[str]:
                 f"population.n_users={n_users}",
                 f"days={days}",
                 "policy_start_day=30",
+                # ~500 harmful views in this run: at the default 0.001 reports per view
+                # bystanders often report nothing, and the report path would not compile.
+                "population.report_prob_per_view=0.05",
                 f"network_cache_dir={cache}",
             ]
         )

@@ -328,9 +328,9 @@ def deterrence_inputs(
 @numba.njit(cache=True)
 def tally_acts(
     attempts: np.ndarray,
-    deepfake_attempts: np.ndarray,
-    created: np.ndarray,
-    shared_draw: np.ndarray,
+    u: np.ndarray,
+    deepfake_share: float,
+    share_prob: float,
     willing: np.ndarray,
     free: np.ndarray,
     acts: np.ndarray,
@@ -338,11 +338,18 @@ def tally_acts(
     shared: np.ndarray,
     unshared: np.ndarray,
 ) -> tuple[int, float]:
-    """Today's acts per abuser, from the attempts drawn and the willingness per offence.
+    """Today's acts per abuser: the kind of each attempt, then the willingness per offence.
 
-    Attempts that are not deepfakes are harassment (if willing to harass); of the
-    deepfakes ``created``, ``shared_draw`` are shared (if willing to share). ``willing``
-    is (3, a), one row per offence (population.OFFENCES order).
+    Attempt ``e`` (in abuser order, ``attempts[i]`` each) uses ``u[2e]`` and ``u[2e + 1]``
+    (``u`` has ``2 x sum(attempts)`` uniforms): it is a deepfake if ``u[2e] <
+    deepfake_share``, else harassment (an act if willing to harass); a deepfake is
+    created if willing to create, and a created deepfake is shared if ``u[2e + 1] <
+    share_prob`` and the abuser is willing to share. Every attempt takes two uniforms
+    whatever it becomes, so runs that differ only in these probabilities or in
+    willingness draw the same numbers afterwards (common random numbers). Per abuser
+    this is Binomial(attempts, deepfake_share) deepfakes and Binomial(created,
+    share_prob) shares. ``willing`` is (3, a), one row per offence
+    (population.OFFENCES order).
 
     Writes (in place): ``acts`` (a, 3), the acts per offence; ``harass``, ``shared``
     and ``unshared`` (a,): harassment items, deepfakes shared and deepfakes kept
@@ -356,14 +363,24 @@ def tally_acts(
     n_created = 0
     n_free = 0
     n_willing = 0
+    e = 0
     for i in range(a):
-        harass[i] = (attempts[i] - deepfake_attempts[i]) * willing[HARASSMENT_OFFENCE, i]
-        shared[i] = shared_draw[i] * willing[DEEPFAKE_SHARING, i]
-        unshared[i] = created[i] - shared[i]
+        deepfakes = 0
+        offered = 0  # created deepfakes the draw would share
+        for _ in range(attempts[i]):
+            if u[2 * e] < deepfake_share:
+                deepfakes += 1
+                if u[2 * e + 1] < share_prob:
+                    offered += 1
+            e += 1
+        created = deepfakes * willing[DEEPFAKE_CREATION, i]
+        harass[i] = (attempts[i] - deepfakes) * willing[HARASSMENT_OFFENCE, i]
+        shared[i] = offered * willing[DEEPFAKE_CREATION, i] * willing[DEEPFAKE_SHARING, i]
+        unshared[i] = created - shared[i]
         acts[i, HARASSMENT_OFFENCE] = harass[i]
         acts[i, DEEPFAKE_SHARING] = shared[i]
-        acts[i, DEEPFAKE_CREATION] = created[i]
-        n_created += created[i]
+        acts[i, DEEPFAKE_CREATION] = created
+        n_created += created
         if free[i]:
             n_free += 1
             if willing[HARASSMENT_OFFENCE, i]:

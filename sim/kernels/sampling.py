@@ -1,4 +1,4 @@
-"""Compiled steps of the sparse samplers in :mod:`sim.sampling` (Poisson and binomial counts).
+"""Compiled steps of the sparse Poisson samplers in :mod:`sim.sampling`.
 
 The random numbers are drawn by numpy in :mod:`sim.sampling`; these kernels only
 turn them into counts per row. Rates are events per row (per day when the caller's
@@ -62,20 +62,3 @@ def event_rows(cum: np.ndarray, u: np.ndarray, total: float, rows: np.ndarray) -
     for j in range(len(u)):
         rows[j] = min(found[j], last)
     rows.sort()
-
-
-@njit(cache=True)
-def thin_counts(counts: np.ndarray, u: np.ndarray, p: float, kept: np.ndarray) -> None:
-    """Keep each of ``counts[i]`` events (n,) when its uniform in ``u`` (sum(counts),) < ``p``.
-
-    Events are taken in row order, ``counts[i]`` uniforms per row; ``kept`` (n,) is
-    overwritten with the events kept per row.
-    """
-    k = 0
-    for i in range(len(counts)):
-        c = 0
-        for _ in range(counts[i]):
-            if u[k] < p:
-                c += 1
-            k += 1
-        kept[i] = c
