@@ -102,6 +102,25 @@ def classifier_points(efforts: np.ndarray, skill: float) -> tuple[np.ndarray, np
     return points
 
 
+class _ModerationField:
+    """A platform attribute that ``HarmModel.moderation()`` follows: a new value marks the
+    model's moderation table stale (``HarmModel.moderation_changed``)."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = f"_{name}"
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.attr)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if getattr(obj, self.attr, None) != value:
+            obj.model.moderation_changed()
+        setattr(obj, self.attr, value)
+
+
 @dataclass
 class PlatformOutlook:
     """Annual outcomes (GBP/year) a platform expects at candidate efforts (arrays)."""
@@ -185,38 +204,9 @@ class Platform(Agent):
         self.window = model.windows.window(index)
 
     # Effort, duty and exit set the model's moderation table: changing one marks it stale.
-    @property
-    def effort(self) -> float:
-        """Moderation effort in [0, 1] (sets the detection operating point)."""
-        return self._effort
-
-    @effort.setter
-    def effort(self, value: float) -> None:
-        if getattr(self, "_effort", None) != value:
-            self.model.moderation_changed()
-        self._effort = value
-
-    @property
-    def meets_duty(self) -> bool:
-        """Whether the platform meets the takedown duty (reviews within the deadline)."""
-        return self._meets_duty
-
-    @meets_duty.setter
-    def meets_duty(self, value: bool) -> None:
-        if getattr(self, "_meets_duty", None) != value:
-            self.model.moderation_changed()
-        self._meets_duty = value
-
-    @property
-    def exited(self) -> bool:
-        """Whether the platform has left the UK."""
-        return self._exited
-
-    @exited.setter
-    def exited(self, value: bool) -> None:
-        if getattr(self, "_exited", None) != value:
-            self.model.moderation_changed()
-        self._exited = value
+    effort = _ModerationField("Moderation effort in [0, 1] (sets the detection operating point).")
+    meets_duty = _ModerationField("Whether the platform meets the takedown duty.")
+    exited = _ModerationField("Whether the platform has left the UK.")
 
     @property
     def revenue_today(self) -> float:
